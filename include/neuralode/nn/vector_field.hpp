@@ -1,0 +1,49 @@
+// VectorField: a neural network f_theta(x, t) that an ODE solver integrates. It is an ode::System
+// (so odeint can solve it directly), owns its flat parameter vector, and gives the derivative
+// products that the gradient methods (grad) and continuous normalizing flows need.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "neuralode/nn/layer.hpp"
+#include "neuralode/ode/system.hpp"
+
+namespace neuralode::nn {
+
+template <class Scalar>
+class VectorField : public ode::System<Scalar> {
+ public:
+  // dim(): per-sample state size (input and output sizes are equal).
+  virtual Index dim() const = 0;
+  virtual Index num_params() const = 0;
+  // The flat parameter vector and its named views. Gradients use the same layout.
+  virtual std::span<Scalar> params() = 0;
+  virtual std::span<const Scalar> params() const = 0;
+  virtual std::vector<ParamView> param_views() const = 0;
+
+  // f = f_theta(t, x) (the System interface).
+  void rhs(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) override { forward(t, x, f); }
+  virtual void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) = 0;
+
+  // Vector-Jacobian products at (t, x) for cotangent a (batch x dim); self-contained (runs its own
+  // forward). Writes f(t, x) into f_out if non-null, a^T df/dx into x_bar (overwrites),
+  // adds a^T df/dtheta into theta_bar[0..num_params) if non-null, adds a^T df/dt into *t_bar if
+  // non-null.
+  virtual void vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a, Scalar* f_out,
+                   MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) = 0;
+
+  // Jacobian-vector product: f = f(t, x), jv = (df/dx) v.
+  virtual void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+                   MatrixView<Scalar> f, MatrixView<Scalar> jv) = 0;
+
+  // Reverse pass of the tangent pass at (t, x, v): given cotangents f_bar and jv_bar of (f, jv),
+  // writes x_bar and v_bar, adds into theta_bar and *t_bar (each if non-null).
+  virtual void jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+                       ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
+                       MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar, Scalar* theta_bar,
+                       Scalar* t_bar) = 0;
+};
+
+}  // namespace neuralode::nn

@@ -1,0 +1,25 @@
+// Small text helpers for error messages and reports (GCC 12 has no std::format).
+#pragma once
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+namespace neuralode::detail {
+
+// A number the way people read it in a message: up to 6 significant digits ("0.31", "2e-17").
+inline std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+// Concatenates anything streamable: cat("times[", i, "] = ", num(t)).
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+}  // namespace neuralode::detail

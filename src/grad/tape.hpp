@@ -1,0 +1,50 @@
+// Tape: an append-only store of fixed-size records (one per solver step), in blocks of about
+// 1 MiB so that memory grows with what is stored (no doubling copies, untouched pages unused).
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "neuralode/types.hpp"
+
+namespace neuralode::grad::detail {
+
+template <class Scalar>
+class Tape {
+ public:
+  // Forgets every record; keeps no blocks (the memory goes back to the allocator).
+  void reset(Index record_size) {
+    blocks_.clear();
+    record_size_ = record_size;
+    size_ = 0;
+    constexpr std::size_t kBlockBytes = std::size_t(1) << 20;
+    per_block_ =
+        std::max<Index>(1, static_cast<Index>(kBlockBytes / (sizeof(Scalar) * record_size)));
+  }
+  // Space for one more record.
+  Scalar* append() {
+    if (size_ == static_cast<Index>(blocks_.size()) * per_block_)
+      blocks_.emplace_back(
+          new Scalar[static_cast<std::size_t>(per_block_ * record_size_)]);  // not zeroed
+    return at(size_++);
+  }
+  Scalar* at(Index i) {
+    assert(i < size_);
+    return blocks_[static_cast<std::size_t>(i / per_block_)].get() +
+           (i % per_block_) * record_size_;
+  }
+  Index size() const { return size_; }
+  Index record_size() const { return record_size_; }
+  // Bytes of the records stored (the blocks' unused tail is never touched, so not resident).
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(size_ * record_size_) * sizeof(Scalar);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Scalar[]>> blocks_;
+  Index record_size_ = 0, per_block_ = 1, size_ = 0;
+};
+
+}  // namespace neuralode::grad::detail

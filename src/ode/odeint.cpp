@@ -1,0 +1,457 @@
+// odeint: the one stepping loop shared by every explicit Runge-Kutta method. Methods differ only
+// in their tableau; fixed and adaptive stepping, dense output and statistics live here.
+#include "neuralode/ode/odeint.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "common/text.hpp"
+#include "neuralode/error.hpp"
+#include "neuralode/ode/method_registry.hpp"
+
+namespace neuralode::ode {
+
+namespace {
+
+using detail::cat;
+using detail::num;
+
+template <class Scalar>
+bool all_finite(const Scalar* x, Index n) {
+  // A sum is finite iff no term is NaN/Inf (overflow of the sum itself is possible only for
+  // states near the largest float, where the solve is lost anyway).
+  Scalar s = 0;
+  for (Index i = 0; i < n; ++i) s += x[i] * Scalar(0);
+  return s == Scalar(0);
+}
+
+template <class Scalar>
+void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
+                  const SolveOptions& options) {
+  if (times.empty())
+    throw InvalidArgument("odeint: times is empty; give at least the initial time");
+  if (y0.rows() <= 0 || y0.cols() <= 0)
+    throw InvalidArgument(
+        cat("odeint: y0 is ", y0.rows(), " x ", y0.cols(), "; batch and dim must be >= 1"));
+  options.validate(y0.rows(), y0.cols());
+  for (std::size_t i = 0; i < times.size(); ++i)
+    if (!std::isfinite(static_cast<double>(times[i])))
+      throw InvalidArgument(cat("odeint: times[", i, "] = ", num(times[i]), " is not finite"));
+  if (times.size() >= 2) {
+    const bool forward = times[1] > times[0];
+    for (std::size_t i = 1; i < times.size(); ++i) {
+      if (times[i] == times[i - 1])
+        throw InvalidArgument(cat("odeint: times must be strictly increasing or decreasing; times[",
+                                  i, "] = ", num(times[i]), " equals times[", i - 1, "]"));
+      if ((times[i] > times[i - 1]) != forward)
+        throw InvalidArgument(
+            cat("odeint: times must be strictly ", forward ? "increasing" : "decreasing",
+                " (set by times[0] -> times[1]); times[", i, "] = ", num(times[i]), " after times[",
+                i - 1, "] = ", num(times[i - 1])));
+    }
+  }
+  const Index n = y0.size();
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(static_cast<double>(y0.data()[i])))
+      throw InvalidArgument(cat("odeint: y0 has a non-finite value ", num(y0.data()[i]),
+                                " at sample ", i / y0.cols(), ", component ", i % y0.cols()));
+  if (!options.grid.empty()) {
+    const auto& g = options.grid;
+    const double t0 = times.front(), t1 = times.back();
+    // The grid must start at the initial time and reach the last output time, in the same
+    // direction.
+    if (g.front() != t0 || (times.size() >= 2 && ((g[1] > g[0]) != (t1 > t0))) ||
+        (t1 > t0 ? g.back() < t1 : g.back() > t1))
+      throw InvalidArgument(cat(
+          "odeint: grid must start at times[0] = ", num(t0), " and run to times.back() = ", num(t1),
+          " in the same direction; it runs from ", num(g.front()), " to ", num(g.back())));
+  }
+}
+
+// One solve. Holds references only; all buffers are in the workspace.
+template <class Scalar>
+class Integrator {
+ public:
+  Integrator(System<Scalar>& f, std::span<const Scalar> times, const SolveOptions& options,
+             SolverWorkspace<Scalar>& ws, Solution<Scalar>& out, StepObserver<Scalar>* observer)
+      : f_(f),
+        times_(times),
+        opt_(options),
+        ws_(ws),
+        out_(out),
+        obs_(observer),
+        tab_(*ws.tableau()),
+        s_(tab_.stages),
+        n_(ws.size()),
+        dir_(times.back() >= times.front() ? 1 : -1) {}
+
+  void run(ConstMatrixView<Scalar> y0);
+
+ private:
+  void setup_norm();
+  void eval(Scalar t, const Scalar* y, Scalar* dy) {
+    f_.rhs(t, ConstMatrixView<Scalar>(y, ws_.batch(), ws_.dim()),
+           MatrixView<Scalar>(dy, ws_.batch(), ws_.dim()));
+    ++stats().nfe;
+  }
+  SolveStats& stats() { return out_.stats; }
+  // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the error norm (0 if !with_error).
+  Scalar attempt(Scalar t, Scalar h, bool with_error);
+  Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol) const;
+  Scalar initial_step(Scalar t0, Scalar t_end);
+  // Outputs in (t, t + h], then the observer; then y <- y_new and the next step's first stage.
+  void accept(Scalar t, Scalar h, Scalar t_new);
+  void run_fixed();
+  void run_adaptive();
+  [[noreturn]] void fail_nonfinite(Scalar t, Scalar h) const {
+    throw SolveError(cat("odeint: NaN/Inf appeared in the state at t = ", num(t), " (step h = ",
+                         num(h), "); the dynamics blow up there, or the step is far too large"));
+  }
+
+  System<Scalar>& f_;
+  std::span<const Scalar> times_;
+  const SolveOptions& opt_;
+  SolverWorkspace<Scalar>& ws_;
+  Solution<Scalar>& out_;
+  StepObserver<Scalar>* obs_;
+  const ButcherTableau& tab_;
+  const Index s_, n_;
+  const int dir_;
+  std::size_t next_output_ = 1;
+  bool k1_valid_ = false;  // k row 0 holds f(t, y) for the current t
+  bool f_end_valid_ = false;
+};
+
+template <class Scalar>
+void Integrator<Scalar>::setup_norm() {
+  const Index dim = ws_.dim();
+  auto expand = [&](const std::vector<double>& v, double fallback, Vector<Scalar>& to) {
+    for (Index i = 0; i < n_; ++i) {
+      double x = fallback;
+      if (!v.empty()) x = static_cast<Index>(v.size()) == n_ ? v[i] : v[i % dim];
+      to[i] = static_cast<Scalar>(x);
+    }
+  };
+  expand(opt_.atol_per_component, opt_.atol, ws_.atol);
+  expand(opt_.norm_weights, 1.0, ws_.weights);
+}
+
+// sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / n) over all n = batch*dim
+// components. A zero weight removes a component's contribution but not its share of the mean, as
+// diffrax's adjoint_rms_seminorm does: masking can only lower the norm, never raise it.
+template <class Scalar>
+Scalar Integrator<Scalar>::weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b,
+                                        Scalar rtol) const {
+  const Scalar* atol = ws_.atol.data();
+  const Scalar* w = ws_.weights.data();
+  Scalar sum = 0;
+  for (Index i = 0; i < n_; ++i) {
+    const Scalar scale = atol[i] + rtol * std::max(std::abs(y_a[i]), std::abs(y_b[i]));
+    const Scalar r = w[i] * num[i] / scale;
+    sum += r * r;
+  }
+  return std::sqrt(sum / static_cast<Scalar>(n_));
+}
+
+template <class Scalar>
+Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
+  const Scalar* y = ws_.y.data();
+  Scalar* k = ws_.k.data();
+  Scalar* stage = ws_.stage.data();
+  const Scalar* a = ws_.a.data();
+  if (obs_) std::copy(y, y + n_, stage);  // stage input 1 is y, recorded for the observer
+  for (Index i = 1; i < s_; ++i) {
+    Scalar* yi = stage + i * n_;
+    std::copy(y, y + n_, yi);
+    for (Index j = 0; j < i; ++j) {
+      const Scalar haij = h * a[i * s_ + j];
+      if (haij == Scalar(0)) continue;
+      const Scalar* kj = k + j * n_;
+      for (Index m = 0; m < n_; ++m) yi[m] += haij * kj[m];
+    }
+    eval(t + ws_.c[i] * h, yi, k + i * n_);
+  }
+  Scalar* y_new = ws_.y_new.data();
+  if (tab_.fsal) {
+    // The last stage was evaluated at y_new (last row of a equals b).
+    std::copy(stage + (s_ - 1) * n_, stage + s_ * n_, y_new);
+  } else {
+    std::copy(y, y + n_, y_new);
+    for (Index i = 0; i < s_; ++i) {
+      const Scalar hb = h * ws_.b[i];
+      if (hb == Scalar(0)) continue;
+      const Scalar* ki = k + i * n_;
+      for (Index m = 0; m < n_; ++m) y_new[m] += hb * ki[m];
+    }
+  }
+  if (!with_error)
+    return all_finite(y_new, n_) ? Scalar(0) : std::numeric_limits<Scalar>::quiet_NaN();
+  Scalar* err = ws_.err.data();
+  std::fill(err, err + n_, Scalar(0));
+  for (Index i = 0; i < s_; ++i) {
+    const Scalar he = h * ws_.e[i];
+    if (he == Scalar(0)) continue;
+    const Scalar* ki = k + i * n_;
+    for (Index m = 0; m < n_; ++m) err[m] += he * ki[m];
+  }
+  return weighted_rms(err, y, y_new, static_cast<Scalar>(opt_.rtol));
+}
+
+template <class Scalar>
+void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
+  SolveStats& st = stats();
+  const Index step_index = st.num_accepted;
+  ++st.num_accepted;
+  st.last_step = static_cast<double>(h);
+  f_end_valid_ = false;
+
+  // Dense output for every output time in (t, t_new]. Outputs never shorten a step.
+  const std::size_t first_output = next_output_;
+  while (next_output_ < times_.size() && dir_ * (times_[next_output_] - t_new) <= 0) {
+    Scalar* row = out_.ys.data() + static_cast<Index>(next_output_) * n_;
+    const Scalar theta = (times_[next_output_] - t) / h;
+    if (times_[next_output_] == t_new) {
+      std::copy(ws_.y_new.data(), ws_.y_new.data() + n_, row);
+    } else {
+      tab_.dense_weights(static_cast<double>(theta), ws_.w.data());
+      const double w_end = ws_.w[static_cast<std::size_t>(s_)];
+      if (w_end != 0.0 && !f_end_valid_) {
+        eval(t_new, ws_.y_new.data(), ws_.f_end.data());
+        f_end_valid_ = true;
+      }
+      const Scalar* y = ws_.y.data();
+      std::copy(y, y + n_, row);
+      for (Index i = 0; i <= s_; ++i) {
+        const Scalar hw = h * static_cast<Scalar>(ws_.w[static_cast<std::size_t>(i)]);
+        if (hw == Scalar(0)) continue;
+        const Scalar* ki = i < s_ ? ws_.k.data() + i * n_ : ws_.f_end.data();
+        for (Index m = 0; m < n_; ++m) row[m] += hw * ki[m];
+      }
+    }
+    ++next_output_;
+  }
+
+  if (obs_) {
+    AcceptedStep<Scalar> step;
+    step.tableau = &tab_;
+    step.index = step_index;
+    step.t = t;
+    step.h = h;
+    step.batch = ws_.batch();
+    step.dim = ws_.dim();
+    step.y0 = ws_.y.data();
+    step.y1 = ws_.y_new.data();
+    step.stage_inputs = ws_.stage.data();
+    step.stage_derivs = ws_.k.data();
+    step.f_end = f_end_valid_ ? ws_.f_end.data() : nullptr;
+    obs_->on_step(step);
+    // theta is exactly 1 for an output at the step's end: that output is a copy of y1.
+    for (std::size_t o = first_output; o < next_output_; ++o)
+      obs_->on_output(static_cast<Index>(o), step_index,
+                      times_[o] == t_new ? Scalar(1) : (times_[o] - t) / h);
+  }
+
+  ws_.y.swap(ws_.y_new);
+  // The next step's first stage f(t_new, y_new): the last stage for FSAL methods, or the value
+  // already computed for Hermite output; otherwise computed lazily by the next step.
+  if (tab_.fsal) {
+    std::copy(ws_.k.data() + (s_ - 1) * n_, ws_.k.data() + s_ * n_, ws_.k.data());
+    k1_valid_ = true;
+  } else if (f_end_valid_) {
+    std::copy(ws_.f_end.data(), ws_.f_end.data() + n_, ws_.k.data());
+    k1_valid_ = true;
+  } else {
+    k1_valid_ = false;
+  }
+}
+
+// Hairer, Norsett & Wanner I, section II.4, "Starting Step Size" (as also used by torchdiffeq):
+// an explicit Euler step of size h0 = 0.01 d0/d1 estimates the second derivative, and
+// h1 = (0.01 / max(d1, d2))^(1/(p+1)) makes the local error of order p about 0.01 in the norm.
+template <class Scalar>
+Scalar Integrator<Scalar>::initial_step(Scalar t0, Scalar t_end) {
+  const Scalar rtol = static_cast<Scalar>(opt_.rtol);
+  const Scalar* y0 = ws_.y.data();
+  const Scalar* f0 = ws_.k.data();
+  const Scalar d0 = weighted_rms(y0, y0, y0, rtol);
+  const Scalar d1 = weighted_rms(f0, y0, y0, rtol);
+  Scalar h0 = (d0 < Scalar(1e-5) || d1 < Scalar(1e-5)) ? Scalar(1e-6) : Scalar(0.01) * d0 / d1;
+  h0 = std::min(h0, std::abs(t_end - t0));
+  Scalar* y1 = ws_.y_new.data();
+  for (Index i = 0; i < n_; ++i) y1[i] = y0[i] + dir_ * h0 * f0[i];
+  Scalar* f1 = ws_.err.data();
+  eval(t0 + dir_ * h0, y1, f1);
+  for (Index i = 0; i < n_; ++i) y1[i] = f1[i] - f0[i];  // reuse y1 for f1 - f0
+  const Scalar d2 = weighted_rms(y1, y0, y0, rtol) / h0;
+  const Scalar dmax = std::max(d1, d2);
+  const Scalar h1 = dmax <= Scalar(1e-15)
+                        ? std::max(Scalar(1e-6), h0 * Scalar(1e-3))
+                        : std::pow(Scalar(0.01) / dmax, Scalar(1) / Scalar(tab_.order + 1));
+  Scalar h = std::min(Scalar(100) * h0, h1);
+  if (!std::isfinite(static_cast<double>(h)) || h <= 0) h = Scalar(1e-6);
+  return h;
+}
+
+template <class Scalar>
+void Integrator<Scalar>::run_fixed() {
+  SolveStats& st = stats();
+  st.fixed_step = true;
+  const Scalar t_end = times_.back();
+  Scalar t = times_.front();
+  const auto& grid = opt_.grid;
+  const bool use_grid = !grid.empty();
+  const bool use_step = !use_grid && opt_.step_size > 0;
+  const Scalar hfix = static_cast<Scalar>(dir_ * opt_.step_size);
+  std::size_t i = 1;
+  for (std::int64_t k = 1; dir_ * (t_end - t) > 0; ++k) {
+    Scalar t_new;
+    if (use_grid) {
+      t_new = static_cast<Scalar>(grid[i++]);
+    } else if (use_step) {
+      // Grid points t0 + k h, computed from t0 (not accumulated) so rounding does not drift.
+      t_new = times_.front() + static_cast<Scalar>(k) * hfix;
+      // A last sliver shorter than 1e-6 of a step is merged into the previous step.
+      if (dir_ * (t_end - t_new) < Scalar(1e-6) * std::abs(hfix)) t_new = t_end;
+    } else {
+      t_new = times_[i++];
+    }
+    if (dir_ * (t_new - t_end) > 0) t_new = t_end;
+    const Scalar h = t_new - t;
+    if (st.num_accepted >= opt_.max_num_steps)
+      throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
+                           num(t), " (h = ", num(h), "); raise max_num_steps or step_size"));
+    if (!k1_valid_) eval(t, ws_.y.data(), ws_.k.data());
+    if (st.num_accepted == 0) st.first_step_used = static_cast<double>(h);
+    const Scalar status = attempt(t, h, false);
+    if (status != Scalar(0)) fail_nonfinite(t, h);
+    accept(t, h, t_new);
+    t = t_new;
+  }
+}
+
+template <class Scalar>
+void Integrator<Scalar>::run_adaptive() {
+  SolveStats& st = stats();
+  const Scalar t_end = times_.back();
+  Scalar t = times_.front();
+  const Scalar eps = std::numeric_limits<Scalar>::epsilon();
+  const Scalar safety = static_cast<Scalar>(opt_.safety);
+  const Scalar ifactor = static_cast<Scalar>(opt_.ifactor);
+  const Scalar dfactor = static_cast<Scalar>(opt_.dfactor);
+  const Scalar min_step = static_cast<Scalar>(opt_.min_step);
+  const Scalar max_step = static_cast<Scalar>(std::min(opt_.max_step, 1e300));
+  // Error exponent 1/(q+1) for an embedded pair p(q): the estimate is O(h^(q+1)).
+  const int q = std::min(tab_.order, tab_.embedded_order);
+  const Scalar beta =
+      opt_.controller == Controller::pi ? static_cast<Scalar>(opt_.pi_beta) : Scalar(0);
+  const Scalar expo = Scalar(1) / Scalar(q + 1) - Scalar(0.75) * beta;  // Hairer's DOPRI5: expo1
+  Scalar err_prev = Scalar(1e-4);                                       // Hairer's initial facold
+  bool last_rejected = false;
+  bool saw_nonfinite = false;
+
+  Scalar h_abs =
+      opt_.first_step > 0 ? static_cast<Scalar>(opt_.first_step) : initial_step(t, t_end);
+  std::int64_t attempts = 0;
+  while (dir_ * (t_end - t) > 0) {
+    h_abs = std::clamp(h_abs, min_step, max_step);
+    Scalar h = dir_ * h_abs;
+    Scalar t_new = t + h;
+    bool last = false;
+    if (dir_ * (t_new - t_end) >= 0) {  // land exactly on the final time
+      h = t_end - t;
+      t_new = t_end;
+      last = true;
+    }
+    if (std::abs(h) <= Scalar(16) * eps * std::abs(t) || h == Scalar(0))
+      throw SolveError(cat("odeint: step size underflow at t = ", num(t), ": h = ", num(h),
+                           " is below 16*eps*|t|",
+                           saw_nonfinite ? " after NaN/Inf appeared in the state" : "",
+                           "; loosen rtol/atol or look for a singularity"));
+    if (++attempts > opt_.max_num_steps)
+      throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
+                           num(t), " (h = ", num(h), ", ", st.num_accepted, " accepted, ",
+                           st.num_rejected, " rejected); raise max_num_steps or loosen rtol/atol"));
+    if (!k1_valid_) {
+      eval(t, ws_.y.data(), ws_.k.data());
+      k1_valid_ = true;
+    }
+    if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
+    const Scalar err = attempt(t, h, true);
+    if (!std::isfinite(static_cast<double>(err))) {
+      saw_nonfinite = true;
+      ++st.num_rejected;
+      h_abs = std::abs(h) * dfactor;
+      last_rejected = true;
+      continue;
+    }
+    const bool pinned = min_step > 0 && std::abs(h) <= min_step;
+    if (err <= Scalar(1) || pinned) {
+      Scalar factor =
+          err == Scalar(0) ? ifactor : safety * std::pow(err, -expo) * std::pow(err_prev, beta);
+      factor = std::clamp(factor, dfactor, ifactor);
+      if (last_rejected)
+        factor = std::min(factor, Scalar(1));  // Hairer: no growth right after a rejection
+      err_prev = std::max(err, Scalar(1e-4));
+      accept(t, h, t_new);
+      t = last ? t_end : t_new;
+      h_abs = std::abs(h) * factor;
+      last_rejected = false;
+    } else {
+      ++st.num_rejected;
+      const Scalar factor = std::max(dfactor, safety * std::pow(err, -Scalar(1) / Scalar(q + 1)));
+      h_abs = std::abs(h) * factor;
+      last_rejected = true;
+    }
+  }
+}
+
+template <class Scalar>
+void Integrator<Scalar>::run(ConstMatrixView<Scalar> y0) {
+  setup_norm();
+  std::copy(y0.data(), y0.data() + n_, ws_.y.data());
+  std::copy(y0.data(), y0.data() + n_, out_.ys.data());
+  if (obs_) obs_->on_output(0, -1, Scalar(0));
+  if (times_.size() == 1) return;
+  const bool fixed = !tab_.adaptive() || opt_.step_size > 0 || !opt_.grid.empty();
+  if (fixed) {
+    run_fixed();
+  } else {
+    eval(times_.front(), ws_.y.data(), ws_.k.data());
+    k1_valid_ = true;
+    run_adaptive();
+  }
+}
+
+}  // namespace
+
+template <class Scalar>
+void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
+            const SolveOptions& options, SolverWorkspace<Scalar>& ws, Solution<Scalar>& out,
+            StepObserver<Scalar>* observer) {
+  const auto start = std::chrono::steady_clock::now();
+  check_inputs(y0, times, options);
+  ws.resize(find_method(options.method), y0.rows(), y0.cols());
+  out.times.assign(times.begin(), times.end());
+  out.ys.resize(static_cast<Index>(times.size()), y0.size());
+  out.batch = y0.rows();
+  out.dim = y0.cols();
+  SolveStats& st = out.stats;
+  st.method = options.method;
+  st.fixed_step = false;
+  st.nfe = st.num_accepted = st.num_rejected = 0;
+  st.first_step_requested = options.first_step;
+  st.first_step_used = st.last_step = 0;
+  Integrator<Scalar>(f, times, options, ws, out, observer).run(y0);
+  st.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+template void odeint<float>(System<float>&, ConstMatrixView<float>, std::span<const float>,
+                            const SolveOptions&, SolverWorkspace<float>&, Solution<float>&,
+                            StepObserver<float>*);
+template void odeint<double>(System<double>&, ConstMatrixView<double>, std::span<const double>,
+                             const SolveOptions&, SolverWorkspace<double>&, Solution<double>&,
+                             StepObserver<double>*);
+
+}  // namespace neuralode::ode

@@ -1,0 +1,46 @@
+// SolverWorkspace: buffer sizing.
+#include "neuralode/ode/solver_workspace.hpp"
+
+namespace neuralode::ode {
+
+template <class Scalar>
+void SolverWorkspace<Scalar>::resize(const ButcherTableau& tableau, Index batch, Index dim) {
+  if (tableau_ == &tableau && batch_ == batch && dim_ == dim) return;
+  const Index s = tableau.stages;
+  const Index n = batch * dim;
+  auto cast = [](const std::vector<double>& from, std::vector<Scalar>& to) {
+    to.assign(from.begin(), from.end());
+  };
+  cast(tableau.c, c);
+  cast(tableau.a, a);
+  cast(tableau.b, b);
+  e.assign(static_cast<std::size_t>(s), Scalar(0));
+  if (tableau.adaptive())
+    for (Index i = 0; i < s; ++i) e[i] = static_cast<Scalar>(tableau.b[i] - tableau.bhat[i]);
+  cast(tableau.dense, dense);
+  k.resize(s, n);
+  stage.resize(s, n);
+  y.resize(n);
+  y_new.resize(n);
+  err.resize(n);
+  f_end.resize(n);
+  atol.resize(n);
+  weights.resize(n);
+  w.assign(static_cast<std::size_t>(s + 1), 0.0);
+  tableau_ = &tableau;
+  batch_ = batch;
+  dim_ = dim;
+}
+
+template <class Scalar>
+std::size_t SolverWorkspace<Scalar>::bytes() const {
+  const std::size_t scalars = c.size() + a.size() + b.size() + e.size() + dense.size() + k.size() +
+                              stage.size() + y.size() + y_new.size() + err.size() + f_end.size() +
+                              atol.size() + weights.size();
+  return scalars * sizeof(Scalar) + w.size() * sizeof(double);
+}
+
+template class SolverWorkspace<float>;
+template class SolverWorkspace<double>;
+
+}  // namespace neuralode::ode
