@@ -1,5 +1,5 @@
 # neuralode: the two commands of the README, and a few more.
-#   make run    set up, build (Release, in build/), run the demo
+#   make run    set up, build (Release, in build/), train the spiral demo and write its figures
 #   make test   set up, build, run every test
 #   make bench  set up, build, run the benchmarks (JSON in build/bench-results/)
 BUILD ?= build
@@ -21,7 +21,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@$(BUILD)/neuralode demo
+	@$(BUILD)/neuralode train spiral
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -29,8 +29,14 @@ test: build
 bench: build
 	@mkdir -p $(BUILD)/bench-results
 	@$(BUILD)/neuralode bench solvers --json | tee $(BUILD)/bench-results/solvers.jsonl
-	@$(BUILD)/bench/bench_solver_overhead --benchmark_format=json \
-	  --benchmark_out=$(BUILD)/bench-results/solver_overhead.json --benchmark_out_format=json
+	@for g in direct adjoint checkpoint binomial; do \
+	  $(BUILD)/neuralode bench spiral --grad $$g --json; done | tee $(BUILD)/bench-results/spiral.jsonl
+	@for g in direct adjoint checkpoint binomial; do for n in 10 100; do \
+	  $(BUILD)/neuralode bench memory --grad $$g --steps $$n --dim 1024 --json; done; done \
+	  | tee $(BUILD)/bench-results/memory.jsonl
+	@for b in $(BUILD)/bench/bench_*; do \
+	  $$b --benchmark_format=json --benchmark_out=$(BUILD)/bench-results/$$(basename $$b).json \
+	  --benchmark_out_format=json > /dev/null && echo "wrote $(BUILD)/bench-results/$$(basename $$b).json"; done
 
 format:
 	@clang-format -i $$(git ls-files '*.hpp' '*.cpp' '*.hpp.in')

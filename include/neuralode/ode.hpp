@@ -6,6 +6,7 @@
 #include "neuralode/ode/butcher_tableau.hpp"
 #include "neuralode/ode/method_registry.hpp"
 #include "neuralode/ode/odeint.hpp"
+#include "neuralode/ode/problems.hpp"
 #include "neuralode/ode/solution.hpp"
 #include "neuralode/ode/solve_options.hpp"
 #include "neuralode/ode/solve_stats.hpp"

@@ -14,14 +14,18 @@ namespace neuralode::grad::detail {
 template <class Scalar>
 class Tape {
  public:
-  // Forgets every record; keeps no blocks (the memory goes back to the allocator).
+  // Forgets every record. Blocks are kept for the next solve when the record size is unchanged
+  // (a training loop solves the same shapes again and again; giving 1 MiB blocks back to the
+  // allocator each time would cost an mmap, a munmap and page faults per iteration).
   void reset(Index record_size) {
-    blocks_.clear();
-    record_size_ = record_size;
+    if (record_size != record_size_) {
+      blocks_.clear();
+      record_size_ = record_size;
+      constexpr std::size_t kBlockBytes = std::size_t(1) << 20;
+      per_block_ =
+          std::max<Index>(1, static_cast<Index>(kBlockBytes / (sizeof(Scalar) * record_size)));
+    }
     size_ = 0;
-    constexpr std::size_t kBlockBytes = std::size_t(1) << 20;
-    per_block_ =
-        std::max<Index>(1, static_cast<Index>(kBlockBytes / (sizeof(Scalar) * record_size)));
   }
   // Space for one more record.
   Scalar* append() {

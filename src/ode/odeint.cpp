@@ -100,6 +100,8 @@ class Integrator {
   // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the error norm (0 if !with_error).
   Scalar attempt(Scalar t, Scalar h, bool with_error);
   Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol) const;
+  Scalar weighted_sum_of_squares(Index begin, Index end, const Scalar* num, const Scalar* y_a,
+                                 const Scalar* y_b, Scalar rtol) const;
   Scalar initial_step(Scalar t0, Scalar t_end);
   // Outputs in (t, t + h], then the observer; then y <- y_new and the next step's first stage.
   void accept(Scalar t, Scalar h, Scalar t_new);
@@ -126,16 +128,17 @@ class Integrator {
 
 template <class Scalar>
 void Integrator<Scalar>::setup_norm() {
+  // Per-component vectors are expanded to batch*dim once per solve, and only when given: the
+  // adjoint's state holds every parameter, where two more state-sized buffers would cost
+  // hundreds of MiB.
   const Index dim = ws_.dim();
-  auto expand = [&](const std::vector<double>& v, double fallback, Vector<Scalar>& to) {
-    for (Index i = 0; i < n_; ++i) {
-      double x = fallback;
-      if (!v.empty()) x = static_cast<Index>(v.size()) == n_ ? v[i] : v[i % dim];
-      to[i] = static_cast<Scalar>(x);
-    }
+  auto expand = [&](const std::vector<double>& v, Vector<Scalar>& to) {
+    to.resize(v.empty() ? 0 : n_);
+    for (Index i = 0; i < static_cast<Index>(to.size()); ++i)
+      to[i] = static_cast<Scalar>(static_cast<Index>(v.size()) == n_ ? v[i] : v[i % dim]);
   };
-  expand(opt_.atol_per_component, opt_.atol, ws_.atol);
-  expand(opt_.norm_weights, 1.0, ws_.weights);
+  expand(opt_.atol_per_component, ws_.atol);
+  expand(opt_.norm_weights, ws_.weights);
 }
 
 // sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / n) over all n = batch*dim
@@ -144,15 +147,26 @@ void Integrator<Scalar>::setup_norm() {
 template <class Scalar>
 Scalar Integrator<Scalar>::weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b,
                                         Scalar rtol) const {
-  const Scalar* atol = ws_.atol.data();
-  const Scalar* w = ws_.weights.data();
+  return std::sqrt(weighted_sum_of_squares(0, n_, num, y_a, y_b, rtol) / static_cast<Scalar>(n_));
+}
+
+// The sum over components [begin, end) of the squared terms of weighted_rms; num is indexed from
+// begin (num[0] belongs to component begin).
+template <class Scalar>
+Scalar Integrator<Scalar>::weighted_sum_of_squares(Index begin, Index end, const Scalar* num,
+                                                   const Scalar* y_a, const Scalar* y_b,
+                                                   Scalar rtol) const {
+  const Scalar atol0 = static_cast<Scalar>(opt_.atol);
+  const Scalar* atol = ws_.atol.size() ? ws_.atol.data() : nullptr;
+  const Scalar* w = ws_.weights.size() ? ws_.weights.data() : nullptr;
   Scalar sum = 0;
-  for (Index i = 0; i < n_; ++i) {
-    const Scalar scale = atol[i] + rtol * std::max(std::abs(y_a[i]), std::abs(y_b[i]));
-    const Scalar r = w[i] * num[i] / scale;
+  for (Index i = begin; i < end; ++i) {
+    const Scalar scale =
+        (atol ? atol[i] : atol0) + rtol * std::max(std::abs(y_a[i]), std::abs(y_b[i]));
+    const Scalar r = (w ? w[i] : Scalar(1)) * num[i - begin] / scale;
     sum += r * r;
   }
-  return std::sqrt(sum / static_cast<Scalar>(n_));
+  return sum;
 }
 
 template <class Scalar>
@@ -161,9 +175,10 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   Scalar* k = ws_.k.data();
   Scalar* stage = ws_.stage.data();
   const Scalar* a = ws_.a.data();
+  // With an observer every stage input is kept (s rows); otherwise one row is reused.
   if (obs_) std::copy(y, y + n_, stage);  // stage input 1 is y, recorded for the observer
   for (Index i = 1; i < s_; ++i) {
-    Scalar* yi = stage + i * n_;
+    Scalar* yi = stage + (obs_ ? i : 0) * n_;
     std::copy(y, y + n_, yi);
     for (Index j = 0; j < i; ++j) {
       const Scalar haij = h * a[i * s_ + j];
@@ -176,7 +191,8 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   Scalar* y_new = ws_.y_new.data();
   if (tab_.fsal) {
     // The last stage was evaluated at y_new (last row of a equals b).
-    std::copy(stage + (s_ - 1) * n_, stage + s_ * n_, y_new);
+    const Scalar* last = stage + (obs_ ? s_ - 1 : 0) * n_;
+    std::copy(last, last + n_, y_new);
   } else {
     std::copy(y, y + n_, y_new);
     for (Index i = 0; i < s_; ++i) {
@@ -188,15 +204,23 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   }
   if (!with_error)
     return all_finite(y_new, n_) ? Scalar(0) : std::numeric_limits<Scalar>::quiet_NaN();
-  Scalar* err = ws_.err.data();
-  std::fill(err, err + n_, Scalar(0));
-  for (Index i = 0; i < s_; ++i) {
-    const Scalar he = h * ws_.e[i];
-    if (he == Scalar(0)) continue;
-    const Scalar* ki = k + i * n_;
-    for (Index m = 0; m < n_; ++m) err[m] += he * ki[m];
+  // err = h sum_i e_i k_i, formed block by block on the stack and folded into the norm, so no
+  // state-sized error buffer exists.
+  constexpr Index kBlock = 256;
+  Scalar err[kBlock];
+  Scalar sum = 0;
+  for (Index m0 = 0; m0 < n_; m0 += kBlock) {
+    const Index len = std::min(kBlock, n_ - m0);
+    std::fill(err, err + len, Scalar(0));
+    for (Index i = 0; i < s_; ++i) {
+      const Scalar he = h * ws_.e[i];
+      if (he == Scalar(0)) continue;
+      const Scalar* ki = k + i * n_ + m0;
+      for (Index m = 0; m < len; ++m) err[m] += he * ki[m];
+    }
+    sum += weighted_sum_of_squares(m0, m0 + len, err, y, y_new, static_cast<Scalar>(opt_.rtol));
   }
-  return weighted_rms(err, y, y_new, static_cast<Scalar>(opt_.rtol));
+  return std::sqrt(sum / static_cast<Scalar>(n_));
 }
 
 template <class Scalar>
@@ -218,6 +242,8 @@ void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
       tab_.dense_weights(static_cast<double>(theta), ws_.w.data());
       const double w_end = ws_.w[static_cast<std::size_t>(s_)];
       if (w_end != 0.0 && !f_end_valid_) {
+        if (ws_.f_end.size() != n_)
+          ws_.f_end.resize(n_);  // once per workspace: Hermite output only
         eval(t_new, ws_.y_new.data(), ws_.f_end.data());
         f_end_valid_ = true;
       }
@@ -281,7 +307,7 @@ Scalar Integrator<Scalar>::initial_step(Scalar t0, Scalar t_end) {
   h0 = std::min(h0, std::abs(t_end - t0));
   Scalar* y1 = ws_.y_new.data();
   for (Index i = 0; i < n_; ++i) y1[i] = y0[i] + dir_ * h0 * f0[i];
-  Scalar* f1 = ws_.err.data();
+  Scalar* f1 = ws_.k.data() + n_;  // k row 1 is free before the first step (adaptive: s >= 2)
   eval(t0 + dir_ * h0, y1, f1);
   for (Index i = 0; i < n_; ++i) y1[i] = f1[i] - f0[i];  // reuse y1 for f1 - f0
   const Scalar d2 = weighted_rms(y1, y0, y0, rtol) / h0;
@@ -359,7 +385,9 @@ void Integrator<Scalar>::run_adaptive() {
     Scalar h = dir_ * h_abs;
     Scalar t_new = t + h;
     bool last = false;
-    if (dir_ * (t_new - t_end) >= 0) {  // land exactly on the final time
+    // Land exactly on the final time; stretch the step by up to 1% rather than leave a sliver
+    // (as Hairer's DOPRI5 does), which rounding in t would otherwise turn into an underflow.
+    if (dir_ * (t + Scalar(1.01) * h - t_end) >= 0) {
       h = t_end - t;
       t_new = t_end;
       last = true;
@@ -432,7 +460,7 @@ void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scala
             StepObserver<Scalar>* observer) {
   const auto start = std::chrono::steady_clock::now();
   check_inputs(y0, times, options);
-  ws.resize(find_method(options.method), y0.rows(), y0.cols());
+  ws.resize(find_method(options.method), y0.rows(), y0.cols(), observer != nullptr);
   out.times.assign(times.begin(), times.end());
   out.ys.resize(static_cast<Index>(times.size()), y0.size());
   out.batch = y0.rows();

@@ -4,8 +4,11 @@
 namespace neuralode::ode {
 
 template <class Scalar>
-void SolverWorkspace<Scalar>::resize(const ButcherTableau& tableau, Index batch, Index dim) {
-  if (tableau_ == &tableau && batch_ == batch && dim_ == dim) return;
+void SolverWorkspace<Scalar>::resize(const ButcherTableau& tableau, Index batch, Index dim,
+                                     bool keep_stage_inputs) {
+  if (tableau_ == &tableau && batch_ == batch && dim_ == dim &&
+      keep_stage_inputs_ == keep_stage_inputs)
+    return;
   const Index s = tableau.stages;
   const Index n = batch * dim;
   auto cast = [](const std::vector<double>& from, std::vector<Scalar>& to) {
@@ -19,24 +22,22 @@ void SolverWorkspace<Scalar>::resize(const ButcherTableau& tableau, Index batch,
     for (Index i = 0; i < s; ++i) e[i] = static_cast<Scalar>(tableau.b[i] - tableau.bhat[i]);
   cast(tableau.dense, dense);
   k.resize(s, n);
-  stage.resize(s, n);
+  stage.resize(keep_stage_inputs ? s : 1, n);
   y.resize(n);
   y_new.resize(n);
-  err.resize(n);
-  f_end.resize(n);
-  atol.resize(n);
-  weights.resize(n);
+  if (f_end.size() != 0 && f_end.size() != n) f_end.resize(0);  // sized by the solve needing it
   w.assign(static_cast<std::size_t>(s + 1), 0.0);
   tableau_ = &tableau;
   batch_ = batch;
   dim_ = dim;
+  keep_stage_inputs_ = keep_stage_inputs;
 }
 
 template <class Scalar>
 std::size_t SolverWorkspace<Scalar>::bytes() const {
   const std::size_t scalars = c.size() + a.size() + b.size() + e.size() + dense.size() + k.size() +
-                              stage.size() + y.size() + y_new.size() + err.size() + f_end.size() +
-                              atol.size() + weights.size();
+                              stage.size() + y.size() + y_new.size() + f_end.size() + atol.size() +
+                              weights.size();
   return scalars * sizeof(Scalar) + w.size() * sizeof(double);
 }
 

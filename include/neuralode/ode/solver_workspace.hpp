@@ -13,12 +13,17 @@ template <class Scalar>
 class SolverWorkspace {
  public:
   SolverWorkspace() = default;
-  SolverWorkspace(const ButcherTableau& tableau, Index batch, Index dim) {
-    resize(tableau, batch, dim);
+  SolverWorkspace(const ButcherTableau& tableau, Index batch, Index dim,
+                  bool keep_stage_inputs = false) {
+    resize(tableau, batch, dim, keep_stage_inputs);
   }
 
   // Sizes the buffers for this method and shape; allocates only when something changed.
-  void resize(const ButcherTableau& tableau, Index batch, Index dim);
+  // keep_stage_inputs: hold all s stage inputs (what a StepObserver is shown) instead of one
+  // reused row. Buffers that only some solves use (per-component tolerances or weights, the end
+  // derivative of Hermite output) are sized by the solve that needs them.
+  void resize(const ButcherTableau& tableau, Index batch, Index dim,
+              bool keep_stage_inputs = false);
 
   const ButcherTableau* tableau() const { return tableau_; }
   Index batch() const { return batch_; }
@@ -30,13 +35,16 @@ class SolverWorkspace {
   // The buffers, public for the solver's implementation (src/ode); users only construct and pass.
   std::vector<Scalar> c, a, b, e, dense;  // tableau cast to Scalar; e = b - bhat
   Matrix<Scalar> k;                       // s x n stage derivatives
-  Matrix<Scalar> stage;                   // s x n stage inputs
-  Vector<Scalar> y, y_new, err, f_end, atol, weights;
-  std::vector<double> w;  // dense weights, s + 1
+  Matrix<Scalar> stage;                   // s x n stage inputs, or 1 x n when not kept
+  Vector<Scalar> y, y_new;                // the state at the step's start and end
+  Vector<Scalar> f_end;                   // f(t + h, y_new) for Hermite output (sized when needed)
+  Vector<Scalar> atol, weights;           // per-component values (sized only when given)
+  std::vector<double> w;                  // dense weights, s + 1
 
  private:
   const ButcherTableau* tableau_ = nullptr;
   Index batch_ = -1, dim_ = -1;
+  bool keep_stage_inputs_ = false;
 };
 
 }  // namespace neuralode::ode

@@ -1,0 +1,58 @@
+// LayerField: the concrete VectorField f_theta(t, x) = root(t, x) made of one root layer (usually a
+// Sequential). It owns the layer and the flat parameter vector the layer's views point into, and
+// checks shapes once per call at its public boundary.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "neuralode/nn/layer.hpp"
+#include "neuralode/nn/vector_field.hpp"
+
+namespace neuralode::nn {
+
+// Parameters start at zero; fill them with init_default / init_normal (init.hpp) or by writing
+// params(). Workspace: f and jv buffers for vjp / jvp_vjp, plus the root layer's own; no allocation
+// after the first call at a given batch size.
+template <class Scalar>
+class LayerField final : public VectorField<Scalar> {
+ public:
+  // The root must map dim -> dim (InvalidArgument naming both sizes otherwise).
+  explicit LayerField(std::unique_ptr<Layer<Scalar>> root);
+  // Not copyable or movable: the layer's views point into params_.
+  LayerField(const LayerField&) = delete;
+  LayerField& operator=(const LayerField&) = delete;
+
+  Layer<Scalar>& root() { return *root_; }
+
+  Index dim() const override { return dim_; }
+  Index num_params() const override { return static_cast<Index>(params_.size()); }
+  std::span<Scalar> params() override { return params_; }
+  std::span<const Scalar> params() const override { return params_; }
+  std::vector<ParamView> param_views() const override { return views_; }
+
+  // All throw InvalidArgument naming the shapes when x, a, v, outputs are not batch x dim with a
+  // common batch.
+  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) override;
+  void vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a, Scalar* f_out,
+           MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) override;
+  void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v, MatrixView<Scalar> f,
+           MatrixView<Scalar> jv) override;
+  void jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+               ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
+               MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar, Scalar* theta_bar,
+               Scalar* t_bar) override;
+
+ private:
+  std::unique_ptr<Layer<Scalar>> root_;
+  Index dim_;
+  std::vector<Scalar> params_;
+  std::vector<ParamView> views_;
+  std::vector<Scalar> f_, jv_;  // grow-only
+};
+
+extern template class LayerField<float>;
+extern template class LayerField<double>;
+
+}  // namespace neuralode::nn

@@ -1,0 +1,13 @@
+// neuralode's training stack: optimizers on flat parameter vectors, learning-rate schedules,
+// gradient clipping, safetensors checkpoints, metrics logs, progress display, figures, and the
+// spiral demo.
+#pragma once
+
+#include "neuralode/train/checkpoint.hpp"
+#include "neuralode/train/clip.hpp"
+#include "neuralode/train/figure.hpp"
+#include "neuralode/train/lr_schedule.hpp"
+#include "neuralode/train/metrics_log.hpp"
+#include "neuralode/train/optimizer.hpp"
+#include "neuralode/train/progress.hpp"
+#include "neuralode/train/spiral.hpp"

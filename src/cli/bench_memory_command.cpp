@@ -1,0 +1,129 @@
+// `neuralode bench memory`: the reference text's memory table, measured. One forward and one
+// backward pass of a time-stationary D -> D tanh MLP field on a B x D state with N fixed steps;
+// prints what the gradient method kept (its own accounting) and the process's peak RSS.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "neuralode/grad.hpp"
+#include "neuralode/nn/activation.hpp"
+#include "neuralode/nn/init.hpp"
+#include "neuralode/nn/layer_field.hpp"
+#include "neuralode/nn/linear.hpp"
+#include "neuralode/nn/sequential.hpp"
+#include "neuralode/ode.hpp"
+
+namespace neuralode::cli {
+
+namespace {
+
+struct MemoryBenchOptions {
+  grad::GradOptions grad;
+  std::string method = "euler";
+  int steps = 100;
+  Index batch = 32;
+  Index dim = 4096;
+  bool json = false;
+};
+
+// Peak and current resident set size of this process, from /proc/self/status (Linux).
+std::size_t status_bytes(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(key) + ":";
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;  // kB
+  return 0;
+}
+
+void run_memory_bench(const MemoryBenchOptions& o) {
+  using Scalar = float;
+  const Index B = o.batch, D = o.dim;
+  auto root = std::make_unique<nn::Sequential<Scalar>>(
+      std::make_unique<nn::Linear<Scalar>>(D, D),
+      std::make_unique<nn::Activation<Scalar>>(nn::ActivationFn::tanh, D),
+      std::make_unique<nn::Linear<Scalar>>(D, D));
+  nn::LayerField<Scalar> field(std::move(root));
+  nn::init_default(field, 0);
+  Matrix<Scalar> y0(B, D);
+  nn::Rng rng(1);
+  for (Index i = 0; i < y0.size(); ++i) y0.data()[i] = static_cast<Scalar>(rng.uniform(-1, 1));
+  std::vector<Scalar> times = {0.0f, 1.0f};
+  ode::SolveOptions solve;
+  solve.method = o.method;
+  solve.step_size = 1.0 / o.steps;
+  auto method = grad::make_gradient_method<Scalar>(o.grad);
+  Matrix<Scalar> dl(2, B * D);
+  dl.setZero();
+  dl.row(1).setConstant(1.0f / static_cast<Scalar>(B * D));  // L = mean(y(1))
+  grad::Gradients<Scalar> g;
+  g.params.resize(field.num_params());  // the caller's buffers exist before the baseline
+  g.y0.resize(B, D);
+  const std::size_t rss_baseline = status_bytes("VmRSS");
+
+  method->forward(field, ConstMatrixView<Scalar>(y0.data(), B, D), times, solve);
+  method->backward(ConstMatrixView<Scalar>(dl.data(), 2, B * D), g);
+  const grad::GradStats& st = method->stats();
+  const std::size_t peak = status_bytes("VmHWM");
+
+  nlohmann::json j;
+  j["grad"] = o.grad.method;
+  j["method"] = o.method;
+  j["steps"] = o.steps;
+  j["batch"] = B;
+  j["dim"] = D;
+  j["bytes_kept"] = st.bytes_kept;
+  j["peak_rss_bytes"] = peak;
+  j["rss_baseline_bytes"] = rss_baseline;
+  j["peak_rss_growth_bytes"] = peak > rss_baseline ? peak - rss_baseline : 0;
+  j["forward_ms"] = st.forward_seconds * 1e3;
+  j["backward_ms"] = st.backward_seconds * 1e3;
+  j["nfe_forward"] = st.forward.nfe;
+  j["nfe_backward"] = st.nfe_backward;
+  j["grad_norm"] = std::sqrt(static_cast<double>(g.params.squaredNorm()));
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::printf("%s\n", st.report().c_str());
+  std::printf(
+      "peak RSS %.1f MiB (baseline %.1f MiB, growth %.1f MiB); bytes kept %.1f MiB; |dL/dtheta| = "
+      "%.6g\n",
+      peak / 1048576.0, rss_baseline / 1048576.0,
+      (peak > rss_baseline ? peak - rss_baseline : 0) / 1048576.0, st.bytes_kept / 1048576.0,
+      j["grad_norm"].get<double>());
+}
+
+}  // namespace
+
+void add_bench_memory_command(CLI::App& root) {
+  auto opts = std::make_shared<MemoryBenchOptions>();
+  CLI::App* cmd = bench_group(root).add_subcommand(
+      "memory",
+      "Memory of a gradient method: one forward + backward of a D->D tanh MLP field (float32)");
+  cmd->add_option("--grad", opts->grad.method, "Gradient method: " + grad::gradient_method_names())
+      ->capture_default_str();
+  cmd->add_option("--method", opts->method, "Solver (fixed steps): " + ode::method_names())
+      ->capture_default_str();
+  cmd->add_option("--steps", opts->steps, "Number of steps N over t in [0, 1]")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", opts->batch, "Batch size B")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--dim", opts->dim,
+                  "State size D (the field is Linear(D,D) -> tanh -> Linear(D,D))")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--checkpoint-every", opts->grad.checkpoint_every, "K for --grad checkpoint")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "One JSON object instead of the report");
+  cmd->callback([opts] { run_memory_bench(*opts); });
+}
+
+}  // namespace neuralode::cli

@@ -1,0 +1,69 @@
+// ConcatConv2d: a thin wrapper over the shared convolution layer core (src/nn/conv2d_core.cpp).
+#include "neuralode/nn/concat_conv2d.hpp"
+
+#include "conv2d_core.hpp"
+
+namespace neuralode::nn {
+
+template <class Scalar>
+ConcatConv2d<Scalar>::ConcatConv2d(const Conv2dOptions& options)
+    : core_(std::make_unique<detail::ConvLayerCore<Scalar>>(options, true, "ConcatConv2d")) {}
+
+template <class Scalar>
+ConcatConv2d<Scalar>::~ConcatConv2d() = default;
+
+template <class Scalar>
+const Conv2dOptions& ConcatConv2d<Scalar>::options() const {
+  return core_->options();
+}
+
+template <class Scalar>
+Index ConcatConv2d<Scalar>::in_features() const {
+  return core_->in_features();
+}
+
+template <class Scalar>
+Index ConcatConv2d<Scalar>::out_features() const {
+  return core_->out_features();
+}
+
+template <class Scalar>
+std::vector<ParamView> ConcatConv2d<Scalar>::param_specs() const {
+  return core_->param_specs();
+}
+
+template <class Scalar>
+void ConcatConv2d<Scalar>::bind(Scalar* params) {
+  core_->bind(params);
+}
+
+template <class Scalar>
+void ConcatConv2d<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+  core_->forward(t, x, y);
+}
+
+template <class Scalar>
+void ConcatConv2d<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                    Scalar* theta_bar, Scalar* t_bar) {
+  core_->backward(y_bar, x_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
+void ConcatConv2d<Scalar>::forward_tangent(Scalar t, ConstMatrixView<Scalar> x,
+                                           ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
+                                           MatrixView<Scalar> y_dot) {
+  core_->forward_tangent(t, x, x_dot, y, y_dot);
+}
+
+template <class Scalar>
+void ConcatConv2d<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+                                            ConstMatrixView<Scalar> y_dot_bar,
+                                            MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
+                                            Scalar* theta_bar, Scalar* t_bar) {
+  core_->backward_tangent(y_bar, y_dot_bar, x_bar, x_dot_bar, theta_bar, t_bar);
+}
+
+template class ConcatConv2d<float>;
+template class ConcatConv2d<double>;
+
+}  // namespace neuralode::nn

@@ -1,0 +1,56 @@
+// The convolution products behind Conv2d and ConcatConv2d, without bias: y = conv(x, W), its
+// transpose x_bar = conv^T(y_bar, W), and the weight gradient W_bar += corr(x, y_bar). Two
+// implementations: oneDNN's primitives (float; oneDNN has no f64 convolution) and a reference
+// im2col + Eigen GEMM path (any Scalar; the double path gradcheck uses).
+#pragma once
+
+#include <memory>
+
+#include "conv2d_geometry.hpp"
+#include "neuralode/types.hpp"
+
+namespace neuralode::nn::detail {
+
+// Weights: out_channels rows; row o starts at w + o * ldw and holds in_channels * k * k entries in
+// (c, kh, kw) order, i.e. PyTorch's OIHW layout, possibly a channel sub-range of a wider filter
+// (ConcatConv2d passes its weight without the time channel, ldw = (in + 1) k^2). Images are NCHW
+// rows (batch x C*H*W). Outputs never alias inputs.
+//
+// Inputs are remembered per *slot* for backward's weight gradient: slot kForward holds the input
+// of the layer's forward, kTangentX / kTangentXDot the two inputs of its tangent pass. A kernel
+// may keep a view of the input (reference) or a reordered copy (oneDNN); either way the caller
+// keeps the input alive and unchanged until the matching backward (the Layer contract).
+template <class Scalar>
+class ConvKernel {
+ public:
+  enum Slot { kForward = 0, kTangentX = 1, kTangentXDot = 2, kNumSlots = 3 };
+
+  virtual ~ConvKernel() = default;
+  // y = conv(x, w); y is overwritten.
+  virtual void forward(Slot slot, ConstMatrixView<Scalar> x, const Scalar* w,
+                       MatrixView<Scalar> y) = 0;
+  // x_bar = conv^T(y_bar, w) (overwrites); w_bar += d<y_bar, conv(x_slot, w)>/dw when non-null
+  // (same layout and ldw as w). x_slot is the input last given to forward() in `slot`.
+  virtual void backward(Slot slot, ConstMatrixView<Scalar> y_bar, const Scalar* w,
+                        MatrixView<Scalar> x_bar, Scalar* w_bar) = 0;
+};
+
+enum class ConvBackend {
+  automatic,  // oneDNN for float, reference for double
+  reference,  // im2col + Eigen GEMM (tests use it as the float baseline)
+  onednn,     // float only
+};
+
+// Throws InvalidArgument for onednn with double.
+template <class Scalar>
+std::unique_ptr<ConvKernel<Scalar>> make_conv_kernel(const ConvGeometry& g, Index ldw,
+                                                     ConvBackend backend = ConvBackend::automatic);
+
+std::unique_ptr<ConvKernel<float>> make_onednn_conv_kernel(const ConvGeometry& g, Index ldw);
+
+extern template std::unique_ptr<ConvKernel<float>> make_conv_kernel<float>(const ConvGeometry&,
+                                                                           Index, ConvBackend);
+extern template std::unique_ptr<ConvKernel<double>> make_conv_kernel<double>(const ConvGeometry&,
+                                                                             Index, ConvBackend);
+
+}  // namespace neuralode::nn::detail

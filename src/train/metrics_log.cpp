@@ -1,0 +1,116 @@
+// MetricsLog: JSON lines through nlohmann::json, one flushed line per record.
+#include "neuralode/train/metrics_log.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "common/text.hpp"
+#include "neuralode/error.hpp"
+
+namespace neuralode::train {
+
+using neuralode::detail::cat;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// Lines of an existing log, without those whose "iteration" exceeds last (and without a torn last
+// line that is not valid JSON, which a crash mid-write could leave), written back atomically.
+void drop_lines_after(const std::filesystem::path& path, std::int64_t last) {
+  std::ifstream in(path);
+  if (!in) return;  // nothing to drop
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) continue;
+    if (j.is_object() && j.contains("iteration") && j["iteration"].is_number_integer() &&
+        j["iteration"].get<std::int64_t>() > last)
+      continue;
+    kept += line;
+    kept += '\n';
+  }
+  in.close();
+  const std::string tmp = cat(path.string(), ".tmp.", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << kept;
+    out.flush();
+    if (!out) {
+      const int e = errno;
+      std::filesystem::remove(tmp);
+      throw IoError(cat("MetricsLog '", path.string(),
+                        "': cannot rewrite it without the lines after ", "iteration ", last, ": ",
+                        errno_text(e)));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw IoError(cat("MetricsLog '", path.string(), "': cannot replace it: ", ec.message()));
+  }
+}
+
+}  // namespace
+
+std::string MetricsRecord::to_json() const {
+  json j = json::object();
+  for (const auto& [key, value] : fields_) {
+    std::visit(
+        [&, &key = key](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, Json>) {
+            try {
+              j[key] = json::parse(v.text);
+            } catch (const json::exception& e) {
+              throw InvalidArgument(cat("MetricsRecord: field '", key, "' is not valid JSON (",
+                                        e.what(), "): ", v.text));
+            }
+          } else if constexpr (std::is_same_v<V, double>) {
+            if (std::isfinite(v))
+              j[key] = v;
+            else
+              j[key] = nullptr;
+          } else {
+            j[key] = v;
+          }
+        },
+        value);
+  }
+  return j.dump();
+}
+
+MetricsLog::MetricsLog(std::filesystem::path path, const MetricsLogOptions& options)
+    : path_(std::move(path)) {
+  if (options.append && options.drop_after_iteration >= 0)
+    drop_lines_after(path_, options.drop_after_iteration);
+  out_.open(path_, options.append ? std::ios::app : std::ios::trunc | std::ios::out);
+  if (!out_) {
+    const int e = errno;
+    throw IoError(cat("MetricsLog: cannot open '", path_.string(), "' for ",
+                      options.append ? "appending" : "writing", ": ", errno_text(e)));
+  }
+}
+
+void MetricsLog::write(const MetricsRecord& record) {
+  const std::string line = record.to_json();
+  out_ << line << '\n';
+  out_.flush();
+  if (!out_) {
+    const int e = errno;
+    throw IoError(cat("MetricsLog '", path_.string(), "': writing line ", num_lines_written_ + 1,
+                      " failed: ", errno_text(e)));
+  }
+  ++num_lines_written_;
+}
+
+}  // namespace neuralode::train
