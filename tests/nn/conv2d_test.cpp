@@ -1,9 +1,6 @@
 // Conv2d and ConcatConv2d: the forward pass against a naive loop, every derivative product against
 // central differences (nn::gradcheck, double), float (oneDNN) against double (reference im2col),
 // the cache (no allocation after the first call at a batch size), and shape errors.
-//
-// This file also defines the nn tests' allocation counter (alloc_count below), which
-// group_norm_test.cpp uses too.
 #include "neuralode/nn/conv2d.hpp"
 
 #include <gtest/gtest.h>
@@ -22,73 +19,11 @@
 #include "neuralode/nn/gradcheck.hpp"
 #include "neuralode/nn/init.hpp"
 
-// ---- allocation counter -------------------------------------------------------------------------
-// Counts malloc-family calls (operator new goes through malloc in libstdc++, and Eigen and oneDNN
-// call malloc/posix_memalign directly, which a counting operator new alone would miss) while the
-// flag is set. Defined weak and forwarded to glibc's __libc_* entry points, so another test file's
-// allocator cannot clash at link time; counter_is_live() tells whether this one is in use.
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-}
+#include "support/alloc_counter.hpp"
 
-namespace neuralode::nn::alloc_count {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_count{0};
-inline void bump() {
-  if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
+namespace neuralode::nn {
+namespace alloc_count = neuralode::testing::alloc_count;
 }
-}  // namespace neuralode::nn::alloc_count
-
-#if !defined(__SANITIZE_ADDRESS__)
-extern "C" {
-__attribute__((weak)) void* malloc(std::size_t n) noexcept {
-  neuralode::nn::alloc_count::bump();
-  return __libc_malloc(n);
-}
-__attribute__((weak)) void* calloc(std::size_t n, std::size_t size) noexcept {
-  neuralode::nn::alloc_count::bump();
-  return __libc_calloc(n, size);
-}
-__attribute__((weak)) void* realloc(void* p, std::size_t n) noexcept {
-  neuralode::nn::alloc_count::bump();
-  return __libc_realloc(p, n);
-}
-__attribute__((weak)) int posix_memalign(void** p, std::size_t align, std::size_t n) noexcept {
-  neuralode::nn::alloc_count::bump();
-  *p = __libc_memalign(align, n);
-  return *p ? 0 : 12;  // ENOMEM
-}
-__attribute__((weak)) void* aligned_alloc(std::size_t align, std::size_t n) noexcept {
-  neuralode::nn::alloc_count::bump();
-  return __libc_memalign(align, n);
-}
-__attribute__((weak)) void* memalign(std::size_t align, std::size_t n) noexcept {
-  neuralode::nn::alloc_count::bump();
-  return __libc_memalign(align, n);
-}
-}
-#endif
-
-namespace neuralode::nn::alloc_count {
-// Allocations made by f().
-long count(const std::function<void()>& f) {
-  g_count.store(0);
-  g_counting.store(true);
-  f();
-  g_counting.store(false);
-  return g_count.load();
-}
-// Whether the counter above sees allocations (false under ASan, or if another definition won).
-bool is_live() {
-  return count([] {
-           void* volatile p = std::malloc(64);
-           std::free(p);
-         }) > 0;
-}
-}  // namespace neuralode::nn::alloc_count
 
 namespace neuralode::nn {
 namespace {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/alloc_counter.hpp"
+
 #include <type_traits>
 
 #include <cmath>
@@ -16,10 +18,7 @@
 #include "neuralode/nn/init.hpp"
 
 namespace neuralode::nn {
-namespace alloc_count {  // defined in conv2d_test.cpp
-long count(const std::function<void()>& f);
-bool is_live();
-}  // namespace alloc_count
+namespace alloc_count = neuralode::testing::alloc_count;
 
 namespace {
 

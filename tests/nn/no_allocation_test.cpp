@@ -3,6 +3,8 @@
 // happen outside), with a second batch size interleaved.
 #include <gtest/gtest.h>
 
+#include "support/alloc_counter.hpp"
+
 #include <functional>
 
 #include "neuralode/nn.hpp"
@@ -12,10 +14,9 @@
 // every malloc-family call while a flag is set (operator new goes through malloc in libstdc++, and
 // Eigen allocates with malloc directly, which a counting operator new alone would miss). One
 // definition avoids two interposed mallocs fighting at link time.
-namespace neuralode::nn::alloc_count {
-long count(const std::function<void()>& f);
-bool is_live();
-}  // namespace neuralode::nn::alloc_count
+namespace neuralode::nn {
+namespace alloc_count = neuralode::testing::alloc_count;
+}
 
 namespace neuralode::nn {
 namespace {
