@@ -27,6 +27,30 @@ bool all_finite(const Scalar* x, Index n) {
   return s == Scalar(0);
 }
 
+// out = base + sum_j coef[j] * rows[idx[j]] over len components, rows being `stride` apart (base
+// may be null: zero). One pass
+// over the output in blocks held in registers, rather than one pass per term: each stage input
+// is written once and each k_j read once (measured: the per-term form was ~60 % of a step).
+template <class Scalar>
+void combine(Scalar* out, const Scalar* base, const Scalar* rows, Index stride, Index n,
+             const Scalar* coef, const int* idx, int terms) {
+  constexpr Index kBlock = 32;
+  for (Index m0 = 0; m0 < n; m0 += kBlock) {
+    const Index len = std::min(kBlock, n - m0);
+    Scalar acc[kBlock];
+    if (base)
+      for (Index m = 0; m < len; ++m) acc[m] = base[m0 + m];
+    else
+      for (Index m = 0; m < len; ++m) acc[m] = Scalar(0);
+    for (int j = 0; j < terms; ++j) {
+      const Scalar c = coef[j];
+      const Scalar* r = rows + idx[j] * stride + m0;
+      for (Index m = 0; m < len; ++m) acc[m] += c * r[m];
+    }
+    for (Index m = 0; m < len; ++m) out[m0 + m] = acc[m];
+  }
+}
+
 template <class Scalar>
 void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
                   const SolveOptions& options) {
@@ -177,15 +201,18 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   const Scalar* a = ws_.a.data();
   // With an observer every stage input is kept (s rows); otherwise one row is reused.
   if (obs_) std::copy(y, y + n_, stage);  // stage input 1 is y, recorded for the observer
+  // The nonzero coefficients of a row, scaled by h (at most 16 stages in any registered method).
+  Scalar coef[16];
+  int idx[16];
+  auto gather = [&](const Scalar* row, Index count) {
+    int terms = 0;
+    for (Index j = 0; j < count; ++j)
+      if (row[j] != Scalar(0)) coef[terms] = h * row[j], idx[terms++] = static_cast<int>(j);
+    return terms;
+  };
   for (Index i = 1; i < s_; ++i) {
     Scalar* yi = stage + (obs_ ? i : 0) * n_;
-    std::copy(y, y + n_, yi);
-    for (Index j = 0; j < i; ++j) {
-      const Scalar haij = h * a[i * s_ + j];
-      if (haij == Scalar(0)) continue;
-      const Scalar* kj = k + j * n_;
-      for (Index m = 0; m < n_; ++m) yi[m] += haij * kj[m];
-    }
+    combine(yi, y, k, n_, n_, coef, idx, gather(a + i * s_, i));
     eval(t + ws_.c[i] * h, yi, k + i * n_);
   }
   Scalar* y_new = ws_.y_new.data();
@@ -194,13 +221,7 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
     const Scalar* last = stage + (obs_ ? s_ - 1 : 0) * n_;
     std::copy(last, last + n_, y_new);
   } else {
-    std::copy(y, y + n_, y_new);
-    for (Index i = 0; i < s_; ++i) {
-      const Scalar hb = h * ws_.b[i];
-      if (hb == Scalar(0)) continue;
-      const Scalar* ki = k + i * n_;
-      for (Index m = 0; m < n_; ++m) y_new[m] += hb * ki[m];
-    }
+    combine(y_new, y, k, n_, n_, coef, idx, gather(ws_.b.data(), s_));
   }
   if (!with_error)
     return all_finite(y_new, n_) ? Scalar(0) : std::numeric_limits<Scalar>::quiet_NaN();
@@ -209,15 +230,10 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   constexpr Index kBlock = 256;
   Scalar err[kBlock];
   Scalar sum = 0;
+  const int terms = gather(ws_.e.data(), s_);
   for (Index m0 = 0; m0 < n_; m0 += kBlock) {
     const Index len = std::min(kBlock, n_ - m0);
-    std::fill(err, err + len, Scalar(0));
-    for (Index i = 0; i < s_; ++i) {
-      const Scalar he = h * ws_.e[i];
-      if (he == Scalar(0)) continue;
-      const Scalar* ki = k + i * n_ + m0;
-      for (Index m = 0; m < len; ++m) err[m] += he * ki[m];
-    }
+    combine(err, static_cast<const Scalar*>(nullptr), k + m0, n_, len, coef, idx, terms);
     sum += weighted_sum_of_squares(m0, m0 + len, err, y, y_new, static_cast<Scalar>(opt_.rtol));
   }
   return std::sqrt(sum / static_cast<Scalar>(n_));
