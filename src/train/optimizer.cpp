@@ -360,6 +360,19 @@ struct Entry {
   std::function<std::unique_ptr<Optimizer<Scalar>>(const OptimizerOptions&)> make;
 };
 
+// Adam and AdamW take the same fields (only the meaning of weight_decay differs).
+template <class Scalar, class Options, template <class> class Method>
+std::unique_ptr<Optimizer<Scalar>> make_adam_family(const OptimizerOptions& o) {
+  Options s;
+  s.lr = o.lr.value_or(s.lr);
+  s.weight_decay = o.weight_decay.value_or(s.weight_decay);
+  s.eps = o.eps.value_or(s.eps);
+  s.beta1 = o.beta1.value_or(s.beta1);
+  s.beta2 = o.beta2.value_or(s.beta2);
+  s.amsgrad = o.amsgrad.value_or(s.amsgrad);
+  return std::unique_ptr<Optimizer<Scalar>>(new Method<Scalar>(s));
+}
+
 template <class Scalar>
 const std::vector<Entry<Scalar>>& registry() {
   static const std::vector<Entry<Scalar>> entries = {
@@ -388,28 +401,10 @@ const std::vector<Entry<Scalar>>& registry() {
        }},
       {"adam",
        {"lr", "weight_decay", "eps", "beta1", "beta2", "amsgrad"},
-       [](const OptimizerOptions& o) {
-         AdamOptions s;
-         s.lr = o.lr.value_or(s.lr);
-         s.weight_decay = o.weight_decay.value_or(s.weight_decay);
-         s.eps = o.eps.value_or(s.eps);
-         s.beta1 = o.beta1.value_or(s.beta1);
-         s.beta2 = o.beta2.value_or(s.beta2);
-         s.amsgrad = o.amsgrad.value_or(s.amsgrad);
-         return std::unique_ptr<Optimizer<Scalar>>(new Adam<Scalar>(s));
-       }},
+       &make_adam_family<Scalar, AdamOptions, Adam>},
       {"adamw",
        {"lr", "weight_decay", "eps", "beta1", "beta2", "amsgrad"},
-       [](const OptimizerOptions& o) {
-         AdamWOptions s;
-         s.lr = o.lr.value_or(s.lr);
-         s.weight_decay = o.weight_decay.value_or(s.weight_decay);
-         s.eps = o.eps.value_or(s.eps);
-         s.beta1 = o.beta1.value_or(s.beta1);
-         s.beta2 = o.beta2.value_or(s.beta2);
-         s.amsgrad = o.amsgrad.value_or(s.amsgrad);
-         return std::unique_ptr<Optimizer<Scalar>>(new AdamW<Scalar>(s));
-       }},
+       &make_adam_family<Scalar, AdamWOptions, AdamW>},
   };
   return entries;
 }
