@@ -38,16 +38,12 @@ class Adjoint final : public GradientMethod<Scalar> {
     std::copy(sol.state(T - 1).data(), sol.state(T - 1).data() + n, z.data());
     for (Index m = 0; m < n; ++m) z(0, n + m) = dl_dys(T - 1, m);
     for (Index i = T - 1; i >= 1; --i) {
-      const Scalar interval[2] = {this->times_[static_cast<std::size_t>(i)],
-                                  this->times_[static_cast<std::size_t>(i - 1)]};
-      ode::odeint<Scalar>(dyn, ConstMatrixView<Scalar>(z.data(), 1, N),
-                          std::span<const Scalar>(interval, 2), opt, back_ws_, back_sol_);
-      std::copy(back_sol_.ys.data() + N, back_sol_.ys.data() + 2 * N, z.data());
+      solve_interval<Scalar>(dyn, z, this->times_[static_cast<std::size_t>(i)],
+                             this->times_[static_cast<std::size_t>(i - 1)], opt, back_ws_,
+                             back_sol_, this->stats_);
       // Restart x from the forward solution; add the loss's direct dependence on y(t_{i-1}).
       std::copy(sol.state(i - 1).data(), sol.state(i - 1).data() + n, z.data());
       for (Index m = 0; m < n; ++m) z(0, n + m) += dl_dys(i - 1, m);
-      this->stats_.backward_accepted += back_sol_.stats.num_accepted;
-      this->stats_.backward_rejected += back_sol_.stats.num_rejected;
     }
     std::copy(z.data() + n, z.data() + 2 * n, out.y0.data());
     std::copy(z.data() + 2 * n, z.data() + 2 * n + P, out.params.data());

@@ -6,7 +6,9 @@
 #include <functional>
 
 #include "neuralode/grad/grad_options.hpp"
+#include "neuralode/grad/grad_stats.hpp"
 #include "neuralode/nn/vector_field.hpp"
+#include "neuralode/ode/odeint.hpp"
 #include "neuralode/ode/solve_options.hpp"
 #include "neuralode/ode/system.hpp"
 
@@ -55,6 +57,21 @@ class AugmentedDynamics final : public ode::System<Scalar> {
   Interpolant x_of_t_;
   Matrix<Scalar> x_bar_;
 };
+
+// Solves the backward system from t_from to t_to, z (one row) in place, with the caller's
+// workspace and solution reused across intervals; adds the solve's step counts to stats.
+template <class Scalar>
+void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, Scalar t_from, Scalar t_to,
+                    const ode::SolveOptions& options, ode::SolverWorkspace<Scalar>& ws,
+                    ode::Solution<Scalar>& sol, GradStats& stats) {
+  const Scalar interval[2] = {t_from, t_to};
+  const Index N = z.size();
+  ode::odeint<Scalar>(dyn, ConstMatrixView<Scalar>(z.data(), 1, N),
+                      std::span<const Scalar>(interval, 2), options, ws, sol);
+  std::copy(sol.ys.data() + N, sol.ys.data() + 2 * N, z.data());
+  stats.backward_accepted += sol.stats.num_accepted;
+  stats.backward_rejected += sol.stats.num_rejected;
+}
 
 // Backward-solve options from the forward ones and GradOptions (torchdiffeq's rules: the same
 // method and tolerances unless given), with the seminorm as a 0/1 weight vector over the state.

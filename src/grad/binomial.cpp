@@ -28,8 +28,7 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     tab_ = &ode::find_method(this->solve_options_.method);
     n_ = y0.size();
     starts_.clear();
-    step_of_output_.assign(this->times_.size(), -1);
-    theta_of_output_.assign(this->times_.size(), Scalar(0));
+    places_.assign(this->times_.size(), OutputPlace<Scalar>{});
     recording_ = true;
     ode::odeint<Scalar>(*this->field_, y0, this->times_, this->solve_options_, ws_, this->solution_,
                         this);
@@ -38,8 +37,7 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     this->stats_.bytes_kept = forward_bytes() + ws_.bytes();
   }
   std::size_t forward_bytes() const {
-    return starts_.capacity() * sizeof(Scalar) + step_of_output_.capacity() * sizeof(Index) +
-           theta_of_output_.capacity() * sizeof(Scalar);
+    return starts_.capacity() * sizeof(Scalar) + places_.capacity() * sizeof(OutputPlace<Scalar>);
   }
 
   void on_step(const ode::AcceptedStep<Scalar>& step) override {
@@ -51,8 +49,7 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
   }
   void on_output(Index o, Index step, Scalar theta) override {
     if (!recording_) return;
-    step_of_output_[static_cast<std::size_t>(o)] = step;
-    theta_of_output_[static_cast<std::size_t>(o)] = theta;
+    places_[static_cast<std::size_t>(o)] = {step, theta};
   }
 
   // Advances `from` (the state at the start of step lo) over steps [lo, hi) into `to`. With
@@ -72,17 +69,7 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     capture_ = true;
     replay(step, step + 1, y_start, y_end_.data());  // fills stages_
     capture_ = false;
-    inside_.clear();
-    for (; next_output_ >= 1 && step_of_output_[static_cast<std::size_t>(next_output_)] == step;
-         --next_output_) {
-      const Scalar theta = theta_of_output_[static_cast<std::size_t>(next_output_)];
-      const Scalar* adj = dl_dys_->data() + next_output_ * n_;
-      if (theta == Scalar(1)) {
-        for (Index m = 0; m < n_; ++m) ybar_[m] += adj[m];
-      } else {
-        inside_.push_back({theta, adj});
-      }
-    }
+    gather_step_outputs(places_, step, dl_dys_->data(), n_, next_output_, ybar_.data(), inside_);
     reverser_.reverse(
         *this->field_, starts_[static_cast<std::size_t>(step)],
         starts_[static_cast<std::size_t>(step + 1)] - starts_[static_cast<std::size_t>(step)],
@@ -151,8 +138,7 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
   Index n_ = 0;
   bool recording_ = false, capture_ = false;
   std::vector<Scalar> starts_;  // step i runs from starts_[i] to starts_[i + 1]
-  std::vector<Index> step_of_output_;
-  std::vector<Scalar> theta_of_output_;
+  std::vector<OutputPlace<Scalar>> places_;
   Matrix<Scalar> snapshots_;
   Index used_snapshots_ = 0;
   Vector<Scalar> stages_, y_end_, ybar_;

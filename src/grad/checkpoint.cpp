@@ -139,14 +139,8 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
                 0;
         const Scalar t_lo =
             output_inside ? this->times_[static_cast<std::size_t>(next_output)] : t_start;
-        if (t_lo != t_hi) {
-          const Scalar interval[2] = {t_hi, t_lo};
-          ode::odeint<Scalar>(dyn, ConstMatrixView<Scalar>(z.data(), 1, Z),
-                              std::span<const Scalar>(interval, 2), opt, back_ws_, back_sol_);
-          std::copy(back_sol_.ys.data() + Z, back_sol_.ys.data() + 2 * Z, z.data());
-          this->stats_.backward_accepted += back_sol_.stats.num_accepted;
-          this->stats_.backward_rejected += back_sol_.stats.num_rejected;
-        }
+        if (t_lo != t_hi)
+          solve_interval<Scalar>(dyn, z, t_hi, t_lo, opt, back_ws_, back_sol_, this->stats_);
         if (!output_inside) break;
         for (Index m = 0; m < n_; ++m) z(0, m) += dl_dys(next_output, m);
         --next_output;

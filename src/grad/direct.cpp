@@ -14,13 +14,6 @@ namespace neuralode::grad::detail {
 
 namespace {
 
-// Where each output came from: its step and its fraction of that step.
-template <class Scalar>
-struct OutputPlace {
-  Index step = -1;
-  Scalar theta = 0;
-};
-
 template <class Scalar>
 class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
  public:
@@ -64,17 +57,7 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
     std::vector<OutputAdjoint<Scalar>> inside;
     for (Index step = tape_.size() - 1; step >= 0; --step) {
       Scalar* rec = tape_.at(step);
-      inside.clear();
-      for (; next_output >= 1 && places_[static_cast<std::size_t>(next_output)].step == step;
-           --next_output) {
-        const Scalar theta = places_[static_cast<std::size_t>(next_output)].theta;
-        const Scalar* adj = dl_dys.data() + next_output * n_;
-        if (theta == Scalar(1)) {
-          for (Index m = 0; m < n_; ++m) ybar[m] += adj[m];
-        } else {
-          inside.push_back({theta, adj});
-        }
-      }
+      gather_step_outputs(places_, step, dl_dys.data(), n_, next_output, ybar.data(), inside);
       // y1 is the next step's first stage input, or the final output for the last step.
       const Scalar* y1 = step + 1 < tape_.size() ? tape_.at(step + 1) + 2 : sol.state(T - 1).data();
       reverser_.reverse(*this->field_, rec[0], rec[1], rec + 2, y1, inside, ybar.data(),

@@ -31,6 +31,34 @@ struct OutputAdjoint {
   const Scalar* adjoint;
 };
 
+// Where an output came from: its step and its fraction theta of that step (StepObserver's
+// on_output), as recorded by the discrete methods.
+template <class Scalar>
+struct OutputPlace {
+  Index step = -1;
+  Scalar theta = 0;
+};
+
+// The outputs that fall in `step`, consumed from `next_output` downwards (outputs are in step
+// order; output 0 is the initial state and never taken): an output at the step's end (theta = 1)
+// is a copy of y1, so its adjoint goes into ybar; the others are collected in `inside`.
+template <class Scalar>
+void gather_step_outputs(const std::vector<OutputPlace<Scalar>>& places, Index step,
+                         const Scalar* dl_dys, Index n, Index& next_output, Scalar* ybar,
+                         std::vector<OutputAdjoint<Scalar>>& inside) {
+  inside.clear();
+  for (; next_output >= 1 && places[static_cast<std::size_t>(next_output)].step == step;
+       --next_output) {
+    const Scalar theta = places[static_cast<std::size_t>(next_output)].theta;
+    const Scalar* adj = dl_dys + next_output * n;
+    if (theta == Scalar(1)) {
+      for (Index m = 0; m < n; ++m) ybar[m] += adj[m];
+    } else {
+      inside.push_back({theta, adj});
+    }
+  }
+}
+
 template <class Scalar>
 class StepReverser {
  public:
