@@ -57,6 +57,7 @@ void BM_FmaPeakF32(benchmark::State& state) {
   // 2 flops per lane per FMA.
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * kLanes * kChains * kIters * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+#endif
 }
 BENCHMARK(BM_FmaPeakF32);
 
