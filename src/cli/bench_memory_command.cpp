@@ -17,6 +17,7 @@
 #include "neuralode/nn/linear.hpp"
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/ode.hpp"
+#include "neuralode/train/process_memory.hpp"
 
 namespace neuralode::cli {
 
@@ -30,16 +31,6 @@ struct MemoryBenchOptions {
   Index dim = 4096;
   bool json = false;
 };
-
-// Peak and current resident set size of this process, from /proc/self/status (Linux).
-std::size_t status_bytes(const char* key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(key) + ":";
-  while (std::getline(in, line))
-    if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;  // kB
-  return 0;
-}
 
 void run_memory_bench(const MemoryBenchOptions& o) {
   using Scalar = float;
@@ -64,12 +55,12 @@ void run_memory_bench(const MemoryBenchOptions& o) {
   grad::Gradients<Scalar> g;
   g.params.resize(field.num_params());  // the caller's buffers exist before the baseline
   g.y0.resize(B, D);
-  const std::size_t rss_baseline = status_bytes("VmRSS");
+  const std::size_t rss_baseline = train::current_rss_bytes();
 
   method->forward(field, ConstMatrixView<Scalar>(y0.data(), B, D), times, solve);
   method->backward(ConstMatrixView<Scalar>(dl.data(), 2, B * D), g);
   const grad::GradStats& st = method->stats();
-  const std::size_t peak = status_bytes("VmHWM");
+  const std::size_t peak = train::peak_rss_bytes();
 
   nlohmann::json j;
   j["grad"] = o.grad.method;

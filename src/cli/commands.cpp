@@ -25,4 +25,8 @@ CLI::App& train_group(CLI::App& root) {
   return group(root, "train", "Train a model; each subcommand is one model");
 }
 
+CLI::App& table_group(CLI::App& root) {
+  return group(root, "table", "Summarise finished runs as Markdown tables");
+}
+
 }  // namespace neuralode::cli

@@ -12,9 +12,12 @@
   X(solve)                        \
   X(methods)                      \
   X(train_spiral)                 \
+  X(train_odenet)                 \
   X(bench_solvers)                \
   X(bench_memory)                 \
-  X(bench_spiral)
+  X(bench_spiral)                 \
+  X(bench_odenet)                 \
+  X(table_odenet)
 
 namespace neuralode::cli {
 
@@ -33,5 +36,6 @@ inline void add_commands(CLI::App& root) {
 // created by its first caller and requires one of its subcommands.
 CLI::App& bench_group(CLI::App& root);  // neuralode bench <benchmark>
 CLI::App& train_group(CLI::App& root);  // neuralode train <model>
+CLI::App& table_group(CLI::App& root);  // neuralode table <model>
 
 }  // namespace neuralode::cli

@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "neuralode/error.hpp"
+#include "nn/detail/fixed_order_sum.hpp"
 
 namespace neuralode::nn {
 
@@ -95,9 +96,10 @@ void GroupNorm<Scalar>::normalize(ConstMatrixView<Scalar> x, Scalar* xhat, Scala
       Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> xs(x.data() + off, m);
       Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> xh(xhat + off, m);
       // Two passes: the mean first, then the centred sum of squares (no cancellation).
-      const Scalar mu = xs.mean();
+      const Scalar mu = detail::fixed_order_sum(x.data() + off, m) / static_cast<Scalar>(m);
       xh = xs - mu;
-      const Scalar var = xh.square().mean();
+      const Scalar var =
+          detail::fixed_order_dot<Scalar>(xhat + off, xhat + off, m) / static_cast<Scalar>(m);
       const Scalar rg = Scalar(1) / std::sqrt(var + eps);
       xh *= rg;
       r[n * groups + g] = rg;
@@ -188,7 +190,8 @@ void GroupNorm<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
       Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> v(x_dot.data() + off, m);
       Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> xh(xhat + off, m);
       Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> xd(xhat_dot + off, m);
-      const Scalar vbar = v.sum() * inv_m, sg = (xh * v).sum() * inv_m;
+      const Scalar vbar = detail::fixed_order_sum(x_dot.data() + off, m) * inv_m;
+      const Scalar sg = detail::fixed_order_dot<Scalar>(xhat + off, x_dot.data() + off, m) * inv_m;
       xd = r[n * groups + g] * (v - vbar - xh * sg);
       s[n * groups + g] = sg;
       for (Index c = g * cpg; c < (g + 1) * cpg; ++c) {

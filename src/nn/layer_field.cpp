@@ -51,8 +51,19 @@ LayerField<Scalar>::LayerField(std::unique_ptr<Layer<Scalar>> root) : root_(std:
   }
   dim_ = root_->in_features();
   views_ = root_->param_specs();
-  params_.assign(static_cast<std::size_t>(root_->num_params()), Scalar(0));
-  root_->bind(params_.data());
+  num_params_ = root_->num_params();
+  params_.assign(static_cast<std::size_t>(num_params_), Scalar(0));
+  data_ = params_.data();
+  root_->bind(data_);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::use_external_params(Scalar* storage) {
+  if (!storage && num_params_ > 0)
+    throw InvalidArgument("LayerField::use_external_params: storage is null");
+  data_ = storage;
+  root_->bind(data_);
+  std::vector<Scalar>().swap(params_);
 }
 
 template <class Scalar>

@@ -13,10 +13,12 @@
 #include "neuralode/nn/conv2d.hpp"
 #include "neuralode/nn/cube.hpp"
 #include "neuralode/nn/flatten.hpp"
+#include "neuralode/nn/global_avg_pool.hpp"
 #include "neuralode/nn/group_norm.hpp"
 #include "neuralode/nn/hyper_linear.hpp"
 #include "neuralode/nn/linear.hpp"
 #include "neuralode/nn/piecewise_constant.hpp"
+#include "neuralode/nn/residual.hpp"
 #include "neuralode/nn/sequential.hpp"
 
 namespace neuralode::nn {
@@ -108,6 +110,18 @@ std::vector<LayerEntry> make_registry() {
           }),
       row("Flatten", "identity on NCHW rows (nn.Flatten)",
           [](auto tag) { return std::make_unique<Flatten<S<decltype(tag)>>>(12); }),
+      row("GlobalAvgPool", "per-channel mean over H x W (AdaptiveAvgPool2d(1) + Flatten)",
+          [](auto tag) { return std::make_unique<GlobalAvgPool<S<decltype(tag)>>>(3, 2, 2); }),
+      row("Residual", "y = x + h f(t, x): a ResNet block, one Euler step of f",
+          [](auto tag) {
+            using Sc = S<decltype(tag)>;
+            return std::make_unique<Residual<Sc>>(
+                std::make_unique<Sequential<Sc>>(
+                    std::make_unique<ConcatLinear<Sc>>(3, 4),
+                    std::make_unique<Activation<Sc>>(ActivationFn::tanh, 4),
+                    std::make_unique<Linear<Sc>>(4, 3)),
+                0.25);
+          }),
   };
   return rows;
 }

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "common/text.hpp"
+#include "metric_columns.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
@@ -129,25 +130,6 @@ std::string config_json(const SpiralOptions& o) {
   return j.dump();
 }
 
-// Loss and learning curves read back from metrics.jsonl (so a resumed run's figure shows it all).
-struct Curves {
-  std::vector<double> iter, loss, nfe_forward, nfe_backward;
-};
-Curves read_curves(const std::filesystem::path& path) {
-  Curves c;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("iter")) continue;
-    c.iter.push_back(j["iter"].get<double>());
-    c.loss.push_back(j["loss"].get<double>());
-    c.nfe_forward.push_back(j["nfe_forward"].get<double>());
-    c.nfe_backward.push_back(j["nfe_backward"].get<double>());
-  }
-  return c;
-}
-
 template <class Scalar>
 void write_figures(const SpiralOptions& o, const std::vector<double>& t,
                    const Matrix<double>& truth, const Matrix<double>& pred,
@@ -210,8 +192,9 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
   fig.save(result.figure);
   fig.save(o.out / "spiral.svg");
 
-  const Curves c = read_curves(o.out / "metrics.jsonl");
-  if (c.iter.empty()) return;
+  auto c = detail::read_metric_columns(o.out / "metrics.jsonl", "iter",
+                                       {"iter", "loss", "nfe_forward", "nfe_backward"});
+  if (c["iter"].empty()) return;
   Figure training(FigureOptions{.width_px = 1100,
                                 .height_px = 420,
                                 .rows = 1,
@@ -222,13 +205,13 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
       .set_xlabel("iteration")
       .set_ylabel("mean |pred - true|")
       .set_log_y()
-      .line(c.iter, c.loss, {.label = "loss"});
+      .line(c["iter"], c["loss"], {.label = "loss"});
   training.panel(0, 1)
       .set_title("Function evaluations per step")
       .set_xlabel("iteration")
       .set_ylabel("NFE")
-      .line(c.iter, c.nfe_forward, {.label = "forward"})
-      .line(c.iter, c.nfe_backward, {.label = "backward"});
+      .line(c["iter"], c["nfe_forward"], {.label = "forward"})
+      .line(c["iter"], c["nfe_backward"], {.label = "backward"});
   result.training_figure = o.out / "training.png";
   training.save(result.training_figure);
 }

@@ -193,4 +193,33 @@ TEST(CliDemo, FinishesAndPointsToTheNextStep) {
   EXPECT_TRUE(contains(run.out, "neuralode solve --help")) << run.out;
 }
 
+TEST(CliOdeNet, TrainHelpListsTheIssuesFlagsWithDefaults) {
+  const CliRun run = run_cli("train odenet --help");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const char* flag : {"--model", "--data", "--epochs", "--batch-size", "--lr", "--method",
+                           "--tol", "--grad", "--threads", "--out", "--resume", "--seed",
+                           "--no-augment", "odenet, rknet, resnet", "fashion-mnist"})
+    EXPECT_TRUE(contains(run.out, flag)) << flag << "\n" << run.out;
+}
+
+TEST(CliOdeNet, UnknownModelExitsTwoListingTheModels) {
+  const CliRun run = run_cli("train odenet --model vgg --epochs 1");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_TRUE(contains(run.err, "vgg")) << run.err;
+  EXPECT_TRUE(contains(run.err, "odenet, rknet, resnet")) << run.err;
+}
+
+TEST(CliOdeNet, TableOfAMissingRunExitsTwoNamingIt) {
+  const CliRun run = run_cli("table odenet /nonexistent-neuralode-run");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_TRUE(contains(run.err, "nonexistent-neuralode-run")) << run.err;
+}
+
+TEST(CliOdeNet, BenchHelpListsItsFlags) {
+  const CliRun run = run_cli("bench odenet --help");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const char* flag : {"--model", "--grad", "--iters", "--json"})
+    EXPECT_TRUE(contains(run.out, flag)) << flag;
+}
+
 }  // namespace

@@ -26,10 +26,18 @@ class LayerField final : public VectorField<Scalar> {
 
   Layer<Scalar>& root() { return *root_; }
 
+  // Uses storage (num_params() values, owned by the caller and outliving the field) as the
+  // parameter vector from now on, instead of the field's own: a model that embeds the field (an
+  // ODE block inside a classifier) keeps all its parameters in one flat vector. The values already
+  // in storage are kept; the field's own vector is released.
+  void use_external_params(Scalar* storage);
+
   Index dim() const override { return dim_; }
-  Index num_params() const override { return static_cast<Index>(params_.size()); }
-  std::span<Scalar> params() override { return params_; }
-  std::span<const Scalar> params() const override { return params_; }
+  Index num_params() const override { return num_params_; }
+  std::span<Scalar> params() override { return {data_, static_cast<std::size_t>(num_params_)}; }
+  std::span<const Scalar> params() const override {
+    return {data_, static_cast<std::size_t>(num_params_)};
+  }
   std::vector<ParamView> param_views() const override { return views_; }
 
   // All throw InvalidArgument naming the shapes when x, a, v, outputs are not batch x dim with a
@@ -47,7 +55,9 @@ class LayerField final : public VectorField<Scalar> {
  private:
   std::unique_ptr<Layer<Scalar>> root_;
   Index dim_;
-  std::vector<Scalar> params_;
+  Index num_params_ = 0;
+  std::vector<Scalar> params_;  // own storage, empty after use_external_params
+  Scalar* data_ = nullptr;      // params_.data() or the external storage
   std::vector<ParamView> views_;
   std::vector<Scalar> f_, jv_;  // grow-only
 };

@@ -16,6 +16,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "nn/backend/matmul_eigen.hpp"
+#include "nn/detail/fixed_order_sum.hpp"
 
 #include <algorithm>
 
@@ -106,7 +107,7 @@ inline void fused_rank_update(Index k, Index n, const Scalar* a, const Scalar* v
 
 template <class Scalar>
 inline Scalar dot(Index n, const Scalar* a, const Scalar* b) {
-  return Eigen::Map<const RowVec<Scalar>>(a, n).dot(Eigen::Map<const RowVec<Scalar>>(b, n));
+  return fixed_order_dot(a, b, n);  // not Eigen's dot: its rounding follows alignment
 }
 
 // dst (k x n, contiguous) = W^T for W n x k with row stride ldw.
