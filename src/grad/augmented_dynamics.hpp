@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <span>
 
 #include "neuralode/grad/grad_options.hpp"
 #include "neuralode/grad/grad_stats.hpp"
@@ -14,9 +15,13 @@
 
 namespace neuralode::grad::detail {
 
-// d/dt [x, a, g] = [f(t, x), -a^T df/dx, -a^T df/dtheta] on one flat row of length 2n + P, where
-// n = batch*dim of the field's state and P its parameter count. With `x_of_t` set, x is not part
-// of the state but read from an interpolant (the checkpointed variant): the state is [a, g].
+// d/dt [x, a] = [f(t, x), -a^T df/dx] on one flat row of length 2n (n = batch*dim of the field's
+// state), with the parameter gradient g (P = the field's parameter count) as the system's
+// quadrature: dg/dt = -a^T df/dtheta. g never feeds back into x or a, so the solver integrates it
+// as a quadrature (ode::System; CVODES's quadrature variables) with a few P-sized buffers instead
+// of carrying it through every stage row and state copy (issue 4: when g was part of the state,
+// the backward solve kept about 7 P-sized buffers). With `x_of_t` set, x is not part of the state
+// but read from an interpolant (the checkpointed variant): the state is [a].
 template <class Scalar>
 class AugmentedDynamics final : public ode::System<Scalar> {
  public:
@@ -29,44 +34,56 @@ class AugmentedDynamics final : public ode::System<Scalar> {
         n_(batch * dim),
         p_(field.num_params()),
         x_of_t_(std::move(x_of_t)),
-        x_bar_(batch, dim) {}
+        minus_a_(batch, dim) {}
 
-  Index state_size() const { return (x_of_t_ ? 1 : 2) * n_ + p_; }
+  Index state_size() const { return (x_of_t_ ? 1 : 2) * n_; }
+  Index quadrature_size() const override { return p_; }
   std::int64_t num_vjp = 0;
 
+  // [dx, da] alone: the same VJP without the parameter product.
   void rhs(Scalar t, ConstMatrixView<Scalar> z, MatrixView<Scalar> dz) override {
+    evaluate(t, z, dz, nullptr);
+  }
+  // [dx, da] and dg = -a^T df/dtheta, from the one VJP.
+  void rhs_with_quadrature(Scalar t, ConstMatrixView<Scalar> z, MatrixView<Scalar> dz,
+                           std::span<Scalar> dg) override {
+    std::fill(dg.begin(), dg.end(), Scalar(0));  // the VJP adds into it
+    evaluate(t, z, dz, dg.data());
+  }
+
+ private:
+  // The VJP is linear in its cotangent, so running it on -a gives -a^T df/dx and -a^T df/dtheta
+  // directly (negation is exact in floating point): no x_bar buffer and no pass negating dg.
+  void evaluate(Scalar t, ConstMatrixView<Scalar> z, MatrixView<Scalar> dz, Scalar* dg) {
     const bool carries_x = !x_of_t_;
     const Scalar* x = carries_x ? z.data() : x_of_t_(t);
     const Scalar* a = z.data() + (carries_x ? n_ : 0);
     Scalar* dx = carries_x ? dz.data() : nullptr;
     Scalar* da = dz.data() + (carries_x ? n_ : 0);
-    Scalar* dg = da + n_;
-    std::fill(dg, dg + p_, Scalar(0));
+    Scalar* ma = minus_a_.data();
+    for (Index m = 0; m < n_; ++m) ma[m] = -a[m];
     field_.vjp(t, ConstMatrixView<Scalar>(x, batch_, dim_),
-               ConstMatrixView<Scalar>(a, batch_, dim_), dx,
-               MatrixView<Scalar>(x_bar_.data(), batch_, dim_), dg, nullptr);
+               ConstMatrixView<Scalar>(ma, batch_, dim_), dx, MatrixView<Scalar>(da, batch_, dim_),
+               dg, nullptr);
     ++num_vjp;
-    const Scalar* xb = x_bar_.data();
-    for (Index m = 0; m < n_; ++m) da[m] = -xb[m];
-    for (Index m = 0; m < p_; ++m) dg[m] = -dg[m];
   }
 
- private:
   nn::VectorField<Scalar>& field_;
   Index batch_, dim_, n_, p_;
   Interpolant x_of_t_;
-  Matrix<Scalar> x_bar_;
+  Matrix<Scalar> minus_a_;
 };
 
-// Solves the backward system from t_from to t_to, z (one row) in place, with the caller's
-// workspace and solution reused across intervals; adds the solve's step counts to stats.
+// Solves the backward system from t_from to t_to, z (one row) and the quadrature g in place, with
+// the caller's workspace and solution reused across intervals; adds the solve's step counts to
+// stats.
 template <class Scalar>
-void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, Scalar t_from, Scalar t_to,
-                    const ode::SolveOptions& options, ode::SolverWorkspace<Scalar>& ws,
+void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, std::span<Scalar> g, Scalar t_from,
+                    Scalar t_to, const ode::SolveOptions& options, ode::SolverWorkspace<Scalar>& ws,
                     ode::Solution<Scalar>& sol, GradStats& stats) {
   const Scalar interval[2] = {t_from, t_to};
   const Index N = z.size();
-  ode::odeint<Scalar>(dyn, ConstMatrixView<Scalar>(z.data(), 1, N),
+  ode::odeint<Scalar>(dyn, ConstMatrixView<Scalar>(z.data(), 1, N), g,
                       std::span<const Scalar>(interval, 2), options, ws, sol);
   std::copy(sol.ys.data() + N, sol.ys.data() + 2 * N, z.data());
   stats.backward_accepted += sol.stats.num_accepted;
@@ -74,9 +91,10 @@ void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, Scalar t_from, 
 }
 
 // Backward-solve options from the forward ones and GradOptions (torchdiffeq's rules: the same
-// method and tolerances unless given), with the seminorm as a 0/1 weight vector over the state.
-inline ode::SolveOptions backward_options(const ode::SolveOptions& forward, const GradOptions& g,
-                                          Index norm_components, Index state_size) {
+// method and tolerances unless given). The state [x, a] (or [a]) is always in the error norm; the
+// seminorm (Kidger, Chen & Lyons 2021) leaves the quadrature g out, though g still counts in the
+// RMS divisor, so the norm is exactly the one a 0/1 weight vector over [x, a, g] gave.
+inline ode::SolveOptions backward_options(const ode::SolveOptions& forward, const GradOptions& g) {
   ode::SolveOptions b = forward;
   if (!g.adjoint_method.empty()) b.method = g.adjoint_method;
   if (g.adjoint_rtol > 0) b.rtol = g.adjoint_rtol;
@@ -85,10 +103,7 @@ inline ode::SolveOptions backward_options(const ode::SolveOptions& forward, cons
   b.grid.clear();
   b.atol_per_component.clear();
   b.norm_weights.clear();
-  if (g.adjoint_norm == AdjointNorm::seminorm) {
-    b.norm_weights.assign(static_cast<std::size_t>(state_size), 0.0);
-    std::fill(b.norm_weights.begin(), b.norm_weights.begin() + norm_components, 1.0);
-  }
+  b.quadrature_norm_weight = g.adjoint_norm == AdjointNorm::seminorm ? 0.0 : 1.0;
   return b;
 }
 

@@ -101,9 +101,10 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     w_.assign(static_cast<std::size_t>(s + 1), 0.0);
     AugmentedDynamics<Scalar> dyn(*this->field_, sol.batch, sol.dim,
                                   [this](Scalar t) { return interpolate(t); });
-    const Index Z = dyn.state_size();  // [a, g]
-    const ode::SolveOptions opt = backward_options(this->solve_options_, this->options_, n_, Z);
+    const Index Z = dyn.state_size();  // [a]; g is the quadrature, kept in out.params
+    const ode::SolveOptions opt = backward_options(this->solve_options_, this->options_);
     Matrix<Scalar> z = Matrix<Scalar>::Zero(1, Z);
+    const std::span<Scalar> g(out.params.data(), static_cast<std::size_t>(P));
     for (Index m = 0; m < n_; ++m) z(0, m) = dl_dys(T - 1, m);
     Index next_output = T - 2;  // outputs still to add, from the end
     std::size_t peak = 0;
@@ -140,7 +141,7 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
         const Scalar t_lo =
             output_inside ? this->times_[static_cast<std::size_t>(next_output)] : t_start;
         if (t_lo != t_hi)
-          solve_interval<Scalar>(dyn, z, t_hi, t_lo, opt, back_ws_, back_sol_, this->stats_);
+          solve_interval<Scalar>(dyn, z, g, t_hi, t_lo, opt, back_ws_, back_sol_, this->stats_);
         if (!output_inside) break;
         for (Index m = 0; m < n_; ++m) z(0, m) += dl_dys(next_output, m);
         --next_output;
@@ -150,11 +151,16 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     for (; next_output >= 0; --next_output)  // outputs at t0 (only output 0 can remain)
       for (Index m = 0; m < n_; ++m) z(0, m) += dl_dys(next_output, m);
     std::copy(z.data(), z.data() + n_, out.y0.data());
-    std::copy(z.data() + n_, z.data() + n_ + P, out.params.data());
     this->stats_.num_vjp = dyn.num_vjp;
     this->stats_.nfe_backward = dyn.num_vjp + this->stats_.nfe_recompute;
-    this->stats_.bytes_kept = std::max(this->stats_.bytes_kept,
-                                       kept_bytes() + peak + replay_ws_.bytes() + back_ws_.bytes());
+    // back_ws_ holds the only P-sized buffers (the quadrature's; g is the caller's out.params);
+    // z, the solution rows and the interpolant add a few n.
+    this->stats_.bytes_kept = std::max(
+        this->stats_.bytes_kept,
+        kept_bytes() + peak + replay_ws_.bytes() + back_ws_.bytes() +
+            static_cast<std::size_t>(z.size() + back_sol_.ys.size() + replay_sol_.ys.size() +
+                                     x_interp_.size() + f_end_.size() + n_) *
+                sizeof(Scalar));
   }
   static int dir(Scalar from, Scalar to) { return to >= from ? 1 : -1; }
 

@@ -1,5 +1,6 @@
 // odeint: the one stepping loop shared by every explicit Runge-Kutta method. Methods differ only
-// in their tableau; fixed and adaptive stepping, dense output and statistics live here.
+// in their tableau; fixed and adaptive stepping, dense output, quadratures and statistics live
+// here.
 #include "neuralode/ode/odeint.hpp"
 
 #include <algorithm>
@@ -94,12 +95,28 @@ void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
   }
 }
 
-// One solve. Holds references only; all buffers are in the workspace.
+// Whether a solve steps on a fixed grid (no error control) or adaptively.
+bool is_fixed_step(const ButcherTableau& tab, const SolveOptions& options) {
+  return !tab.adaptive() || options.step_size > 0 || !options.grid.empty();
+}
+
+// One solve. Holds references only; all buffers are in the workspace (and q, the caller's).
+//
+// The quadrature q (System::quadrature_size() = Q > 0) is integrated as CVODES integrates its
+// quadrature variables (Serban & Hindmarsh 2005, section 2.3): with y's steps and stages, every
+// stage evaluating dq_i together with k_i, but without stage rows. Its RK update
+// q_new = q + h sum_i b_i dq_i is accumulated stage by stage instead:
+//  - fixed steps are never rejected, so each b_i dq_i goes straight into q (buffer: dq only);
+//  - adaptive steps accumulate acc_b = sum b_i dq_i and, when q is in the norm, acc_e =
+//    sum e_i dq_i (e = b - bhat, the error estimate h acc_e), starting from the first stage's dq1,
+//    which is kept for a retry after a rejection; q += h acc_b on acceptance. FSAL methods reuse
+//    the last stage's dq as the next step's dq1 (a pointer swap), as k does.
 template <class Scalar>
 class Integrator {
  public:
-  Integrator(System<Scalar>& f, std::span<const Scalar> times, const SolveOptions& options,
-             SolverWorkspace<Scalar>& ws, Solution<Scalar>& out, StepObserver<Scalar>* observer)
+  Integrator(System<Scalar>& f, std::span<Scalar> q, std::span<const Scalar> times,
+             const SolveOptions& options, SolverWorkspace<Scalar>& ws, Solution<Scalar>& out,
+             StepObserver<Scalar>* observer)
       : f_(f),
         times_(times),
         opt_(options),
@@ -109,23 +126,46 @@ class Integrator {
         tab_(*ws.tableau()),
         s_(tab_.stages),
         n_(ws.size()),
-        dir_(times.back() >= times.front() ? 1 : -1) {}
+        dir_(times.back() >= times.front() ? 1 : -1),
+        fixed_(is_fixed_step(tab_, options)),
+        nq_(static_cast<Index>(q.size())),
+        q_(q.data()),
+        qw_(static_cast<Scalar>(options.quadrature_norm_weight)) {
+    if (nq_ > 0) {
+      dq_ = ws.dq.data();
+      // Fixed steps consume the first stage's dq before the next stage overwrites it: one buffer.
+      dq1_ = fixed_ ? dq_ : ws.dq1.data();
+      acc_b_ = fixed_ ? nullptr : ws.acc_b.data();
+      acc_e_ = ws.acc_e.size() ? ws.acc_e.data() : nullptr;
+    }
+  }
 
   void run(ConstMatrixView<Scalar> y0);
 
  private:
   void setup_norm();
-  void eval(Scalar t, const Scalar* y, Scalar* dy) {
-    f_.rhs(t, ConstMatrixView<Scalar>(y, ws_.batch(), ws_.dim()),
-           MatrixView<Scalar>(dy, ws_.batch(), ws_.dim()));
+  // dy = f(t, y) and, when dq is given (a quadrature solve), dq = q'(t, y).
+  void eval(Scalar t, const Scalar* y, Scalar* dy, Scalar* dq = nullptr) {
+    const ConstMatrixView<Scalar> yv(y, ws_.batch(), ws_.dim());
+    const MatrixView<Scalar> dyv(dy, ws_.batch(), ws_.dim());
+    if (dq)
+      f_.rhs_with_quadrature(t, yv, dyv, std::span<Scalar>(dq, static_cast<std::size_t>(nq_)));
+    else
+      f_.rhs(t, yv, dyv);
     ++stats().nfe;
   }
   SolveStats& stats() { return out_.stats; }
   // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the error norm (0 if !with_error).
   Scalar attempt(Scalar t, Scalar h, bool with_error);
-  Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol) const;
+  Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol,
+                      Scalar quadrature_sum = 0) const;
   Scalar weighted_sum_of_squares(Index begin, Index end, const Scalar* num, const Scalar* y_a,
                                  const Scalar* y_b, Scalar rtol) const;
+  template <class Num, class Qb>
+  Scalar quadrature_sum_of_squares(Num num, Qb q_b, Scalar rtol) const;
+  // The first stage's and stage i's contributions to the quadrature update (see the class).
+  void start_quadrature(Scalar h);
+  void add_stage_quadrature(Index i, Scalar h);
   Scalar initial_step(Scalar t0, Scalar t_end);
   // Outputs in (t, t + h], then the observer; then y <- y_new and the next step's first stage.
   void accept(Scalar t, Scalar h, Scalar t_new);
@@ -145,8 +185,14 @@ class Integrator {
   const ButcherTableau& tab_;
   const Index s_, n_;
   const int dir_;
+  const bool fixed_;
+  // Quadrature: Q, the caller's q, and the workspace's buffers (null when Q = 0 or not needed).
+  const Index nq_;
+  Scalar* const q_;
+  const Scalar qw_;
+  Scalar *dq_ = nullptr, *dq1_ = nullptr, *acc_b_ = nullptr, *acc_e_ = nullptr;
   std::size_t next_output_ = 1;
-  bool k1_valid_ = false;  // k row 0 holds f(t, y) for the current t
+  bool k1_valid_ = false;  // k row 0 (and dq1 with a quadrature) holds f(t, y) for the current t
   bool f_end_valid_ = false;
 };
 
@@ -165,13 +211,73 @@ void Integrator<Scalar>::setup_norm() {
   expand(opt_.norm_weights, ws_.weights);
 }
 
-// sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / n) over all n = batch*dim
-// components. A zero weight removes a component's contribution but not its share of the mean, as
-// diffrax's adjoint_rms_seminorm does: masking can only lower the norm, never raise it.
+// sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / (n + Q)) over all n = batch*dim
+// components plus the Q quadrature components, whose terms the caller sums (quadrature_sum). A
+// zero weight removes a component's contribution but not its share of the mean, as diffrax's
+// adjoint_rms_seminorm does: masking can only lower the norm, never raise it.
 template <class Scalar>
 Scalar Integrator<Scalar>::weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b,
-                                        Scalar rtol) const {
-  return std::sqrt(weighted_sum_of_squares(0, n_, num, y_a, y_b, rtol) / static_cast<Scalar>(n_));
+                                        Scalar rtol, Scalar quadrature_sum) const {
+  return std::sqrt((weighted_sum_of_squares(0, n_, num, y_a, y_b, rtol) + quadrature_sum) /
+                   static_cast<Scalar>(n_ + nq_));
+}
+
+// The quadrature's terms of the norm: sum_m (w_q num(m) / (atol + rtol max(|q_m|, |q_b(m)|)))^2
+// with the one weight w_q = quadrature_norm_weight. w_q = 0 (the seminorm) skips the pass: its
+// terms are zero, though they still count in weighted_rms's divisor.
+template <class Scalar>
+template <class Num, class Qb>
+Scalar Integrator<Scalar>::quadrature_sum_of_squares(Num num, Qb q_b, Scalar rtol) const {
+  if (nq_ == 0 || qw_ == Scalar(0)) return 0;
+  const Scalar atol = static_cast<Scalar>(opt_.atol);
+  Scalar sum = 0;
+  for (Index m = 0; m < nq_; ++m) {
+    const Scalar r = qw_ * num(m) / (atol + rtol * std::max(std::abs(q_[m]), std::abs(q_b(m))));
+    sum += r * r;
+  }
+  return sum;
+}
+
+template <class Scalar>
+void Integrator<Scalar>::start_quadrature(Scalar h) {
+  const Scalar b = ws_.b[0];
+  if (fixed_) {
+    if (b != Scalar(0))
+      for (Index m = 0; m < nq_; ++m) q_[m] += h * b * dq1_[m];
+    return;
+  }
+  if (b != Scalar(0))
+    for (Index m = 0; m < nq_; ++m) acc_b_[m] = b * dq1_[m];
+  else
+    std::fill(acc_b_, acc_b_ + nq_, Scalar(0));
+  if (acc_e_) {
+    const Scalar e = ws_.e[0];
+    if (e != Scalar(0))
+      for (Index m = 0; m < nq_; ++m) acc_e_[m] = e * dq1_[m];
+    else
+      std::fill(acc_e_, acc_e_ + nq_, Scalar(0));
+  }
+}
+
+template <class Scalar>
+void Integrator<Scalar>::add_stage_quadrature(Index i, Scalar h) {
+  const Scalar b = ws_.b[static_cast<std::size_t>(i)];
+  if (fixed_) {
+    if (b != Scalar(0))
+      for (Index m = 0; m < nq_; ++m) q_[m] += h * b * dq_[m];
+    return;
+  }
+  const Scalar e = acc_e_ ? ws_.e[static_cast<std::size_t>(i)] : Scalar(0);
+  if (b != Scalar(0) && e != Scalar(0)) {
+    for (Index m = 0; m < nq_; ++m) {
+      acc_b_[m] += b * dq_[m];
+      acc_e_[m] += e * dq_[m];
+    }
+  } else if (b != Scalar(0)) {
+    for (Index m = 0; m < nq_; ++m) acc_b_[m] += b * dq_[m];
+  } else if (e != Scalar(0)) {
+    for (Index m = 0; m < nq_; ++m) acc_e_[m] += e * dq_[m];
+  }
 }
 
 // The sum over components [begin, end) of the squared terms of weighted_rms; num is indexed from
@@ -201,6 +307,7 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   const Scalar* a = ws_.a.data();
   // With an observer every stage input is kept (s rows); otherwise one row is reused.
   if (obs_) std::copy(y, y + n_, stage);  // stage input 1 is y, recorded for the observer
+  if (nq_) start_quadrature(h);
   // The nonzero coefficients of a row, scaled by h (at most 16 stages in any registered method).
   Scalar coef[16];
   int idx[16];
@@ -213,7 +320,8 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   for (Index i = 1; i < s_; ++i) {
     Scalar* yi = stage + (obs_ ? i : 0) * n_;
     combine(yi, y, k, n_, n_, coef, idx, gather(a + i * s_, i));
-    eval(t + ws_.c[i] * h, yi, k + i * n_);
+    eval(t + ws_.c[i] * h, yi, k + i * n_, dq_);
+    if (nq_) add_stage_quadrature(i, h);
   }
   Scalar* y_new = ws_.y_new.data();
   if (tab_.fsal) {
@@ -223,8 +331,12 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   } else {
     combine(y_new, y, k, n_, n_, coef, idx, gather(ws_.b.data(), s_));
   }
-  if (!with_error)
-    return all_finite(y_new, n_) ? Scalar(0) : std::numeric_limits<Scalar>::quiet_NaN();
+  const Scalar nan = std::numeric_limits<Scalar>::quiet_NaN();
+  if (!with_error)  // fixed steps: q already holds q_new
+    return all_finite(y_new, n_) && (!nq_ || all_finite(q_, nq_)) ? Scalar(0) : nan;
+  // A NaN/Inf in q_new, or in the dq an FSAL method carries into the next step, rejects the step
+  // whatever the norm's weights (as a NaN in a masked component of y does).
+  if (nq_ && (!all_finite(acc_b_, nq_) || (tab_.fsal && !all_finite(dq_, nq_)))) return nan;
   // err = h sum_i e_i k_i, formed block by block on the stack and folded into the norm, so no
   // state-sized error buffer exists.
   constexpr Index kBlock = 256;
@@ -236,7 +348,12 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
     combine(err, static_cast<const Scalar*>(nullptr), k + m0, n_, len, coef, idx, terms);
     sum += weighted_sum_of_squares(m0, m0 + len, err, y, y_new, static_cast<Scalar>(opt_.rtol));
   }
-  return std::sqrt(sum / static_cast<Scalar>(n_));
+  // The quadrature's error h acc_e against q and q_new = q + h acc_b.
+  if (acc_e_)
+    sum += quadrature_sum_of_squares([&](Index m) { return h * acc_e_[m]; },
+                                     [&](Index m) { return q_[m] + h * acc_b_[m]; },
+                                     static_cast<Scalar>(opt_.rtol));
+  return std::sqrt(sum / static_cast<Scalar>(n_ + nq_));
 }
 
 template <class Scalar>
@@ -246,6 +363,8 @@ void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
   ++st.num_accepted;
   st.last_step = static_cast<double>(h);
   f_end_valid_ = false;
+  if (nq_ && !fixed_)
+    for (Index m = 0; m < nq_; ++m) q_[m] += h * acc_b_[m];
 
   // Dense output for every output time in (t, t_new]. Outputs never shorten a step.
   const std::size_t first_output = next_output_;
@@ -300,8 +419,10 @@ void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
   // already computed for Hermite output; otherwise computed lazily by the next step.
   if (tab_.fsal) {
     std::copy(ws_.k.data() + (s_ - 1) * n_, ws_.k.data() + s_ * n_, ws_.k.data());
+    // The last stage's dq (in dq_) is the next first stage's; with fixed steps dq1_ is dq_.
+    if (nq_ && !fixed_) std::swap(dq1_, dq_);
     k1_valid_ = true;
-  } else if (f_end_valid_) {
+  } else if (f_end_valid_ && !nq_) {  // f_end comes without dq (never evaluated with a quadrature)
     std::copy(ws_.f_end.data(), ws_.f_end.data() + n_, ws_.k.data());
     k1_valid_ = true;
   } else {
@@ -317,16 +438,23 @@ Scalar Integrator<Scalar>::initial_step(Scalar t0, Scalar t_end) {
   const Scalar rtol = static_cast<Scalar>(opt_.rtol);
   const Scalar* y0 = ws_.y.data();
   const Scalar* f0 = ws_.k.data();
-  const Scalar d0 = weighted_rms(y0, y0, y0, rtol);
-  const Scalar d1 = weighted_rms(f0, y0, y0, rtol);
+  // The quadrature takes part as if it were part of y (q0 and its derivative dq1).
+  auto q0 = [&](Index m) { return q_[m]; };
+  const Scalar d0 = weighted_rms(y0, y0, y0, rtol, quadrature_sum_of_squares(q0, q0, rtol));
+  const Scalar d1 = weighted_rms(
+      f0, y0, y0, rtol, quadrature_sum_of_squares([&](Index m) { return dq1_[m]; }, q0, rtol));
   Scalar h0 = (d0 < Scalar(1e-5) || d1 < Scalar(1e-5)) ? Scalar(1e-6) : Scalar(0.01) * d0 / d1;
   h0 = std::min(h0, std::abs(t_end - t0));
   Scalar* y1 = ws_.y_new.data();
   for (Index i = 0; i < n_; ++i) y1[i] = y0[i] + dir_ * h0 * f0[i];
   Scalar* f1 = ws_.k.data() + n_;  // k row 1 is free before the first step (adaptive: s >= 2)
-  eval(t0 + dir_ * h0, y1, f1);
+  eval(t0 + dir_ * h0, y1, f1, dq_);
   for (Index i = 0; i < n_; ++i) y1[i] = f1[i] - f0[i];  // reuse y1 for f1 - f0
-  const Scalar d2 = weighted_rms(y1, y0, y0, rtol) / h0;
+  for (Index m = 0; m < nq_; ++m) dq_[m] -= dq1_[m];     // and dq for its difference
+  const Scalar d2 =
+      weighted_rms(y1, y0, y0, rtol,
+                   quadrature_sum_of_squares([&](Index m) { return dq_[m]; }, q0, rtol)) /
+      h0;
   const Scalar dmax = std::max(d1, d2);
   const Scalar h1 = dmax <= Scalar(1e-15)
                         ? std::max(Scalar(1e-6), h0 * Scalar(1e-3))
@@ -364,7 +492,7 @@ void Integrator<Scalar>::run_fixed() {
     if (st.num_accepted >= opt_.max_num_steps)
       throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
                            num(t), " (h = ", num(h), "); raise max_num_steps or step_size"));
-    if (!k1_valid_) eval(t, ws_.y.data(), ws_.k.data());
+    if (!k1_valid_) eval(t, ws_.y.data(), ws_.k.data(), dq1_);
     if (st.num_accepted == 0) st.first_step_used = static_cast<double>(h);
     const Scalar status = attempt(t, h, false);
     if (status != Scalar(0)) fail_nonfinite(t, h);
@@ -418,7 +546,7 @@ void Integrator<Scalar>::run_adaptive() {
                            num(t), " (h = ", num(h), ", ", st.num_accepted, " accepted, ",
                            st.num_rejected, " rejected); raise max_num_steps or loosen rtol/atol"));
     if (!k1_valid_) {
-      eval(t, ws_.y.data(), ws_.k.data());
+      eval(t, ws_.y.data(), ws_.k.data(), dq1_);
       k1_valid_ = true;
     }
     if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
@@ -458,11 +586,10 @@ void Integrator<Scalar>::run(ConstMatrixView<Scalar> y0) {
   std::copy(y0.data(), y0.data() + n_, out_.ys.data());
   if (obs_) obs_->on_output(0, -1, Scalar(0));
   if (times_.size() == 1) return;
-  const bool fixed = !tab_.adaptive() || opt_.step_size > 0 || !opt_.grid.empty();
-  if (fixed) {
+  if (fixed_) {
     run_fixed();
   } else {
-    eval(times_.front(), ws_.y.data(), ws_.k.data());
+    eval(times_.front(), ws_.y.data(), ws_.k.data(), dq1_);
     k1_valid_ = true;
     run_adaptive();
   }
@@ -471,12 +598,34 @@ void Integrator<Scalar>::run(ConstMatrixView<Scalar> y0) {
 }  // namespace
 
 template <class Scalar>
-void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
-            const SolveOptions& options, SolverWorkspace<Scalar>& ws, Solution<Scalar>& out,
-            StepObserver<Scalar>* observer) {
+void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<Scalar> q,
+            std::span<const Scalar> times, const SolveOptions& options, SolverWorkspace<Scalar>& ws,
+            Solution<Scalar>& out, StepObserver<Scalar>* observer) {
   const auto start = std::chrono::steady_clock::now();
   check_inputs(y0, times, options);
-  ws.resize(find_method(options.method), y0.rows(), y0.cols(), observer != nullptr);
+  const Index nq = f.quadrature_size();
+  if (static_cast<Index>(q.size()) != nq)
+    throw InvalidArgument(
+        nq == 0 ? cat("odeint: q has ", q.size(),
+                      " values but the system has no quadrature (quadrature_size() = 0); pass "
+                      "an empty q")
+                : cat("odeint: the system has a quadrature of ", nq,
+                      " components; pass q with that many values (q(times[0]) in, "
+                      "q(times.back()) out), not ",
+                      q.size()));
+  if (nq > 0 && times.size() > 2)
+    throw InvalidArgument(
+        cat("odeint: a system with a quadrature is solved over one interval (at most 2 output "
+            "times): q is returned at times.back() only, with no dense output; got ",
+            times.size(), " times. Solve interval by interval, passing q on"));
+  for (Index m = 0; m < nq; ++m)
+    if (!std::isfinite(static_cast<double>(q[static_cast<std::size_t>(m)])))
+      throw InvalidArgument(cat("odeint: q has a non-finite value ",
+                                num(q[static_cast<std::size_t>(m)]), " at component ", m));
+  const ButcherTableau& tab = find_method(options.method);
+  ws.resize(tab, y0.rows(), y0.cols(), observer != nullptr);
+  const bool adaptive = !is_fixed_step(tab, options);
+  ws.resize_quadrature(nq, adaptive, adaptive && options.quadrature_norm_weight > 0);
   out.times.assign(times.begin(), times.end());
   out.ys.resize(static_cast<Index>(times.size()), y0.size());
   out.batch = y0.rows();
@@ -487,8 +636,15 @@ void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scala
   st.nfe = st.num_accepted = st.num_rejected = 0;
   st.first_step_requested = options.first_step;
   st.first_step_used = st.last_step = 0;
-  Integrator<Scalar>(f, times, options, ws, out, observer).run(y0);
+  Integrator<Scalar>(f, q, times, options, ws, out, observer).run(y0);
   st.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+template <class Scalar>
+void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
+            const SolveOptions& options, SolverWorkspace<Scalar>& ws, Solution<Scalar>& out,
+            StepObserver<Scalar>* observer) {
+  odeint(f, y0, std::span<Scalar>(), times, options, ws, out, observer);
 }
 
 template void odeint<float>(System<float>&, ConstMatrixView<float>, std::span<const float>,
@@ -497,5 +653,11 @@ template void odeint<float>(System<float>&, ConstMatrixView<float>, std::span<co
 template void odeint<double>(System<double>&, ConstMatrixView<double>, std::span<const double>,
                              const SolveOptions&, SolverWorkspace<double>&, Solution<double>&,
                              StepObserver<double>*);
+template void odeint<float>(System<float>&, ConstMatrixView<float>, std::span<float>,
+                            std::span<const float>, const SolveOptions&, SolverWorkspace<float>&,
+                            Solution<float>&, StepObserver<float>*);
+template void odeint<double>(System<double>&, ConstMatrixView<double>, std::span<double>,
+                             std::span<const double>, const SolveOptions&, SolverWorkspace<double>&,
+                             Solution<double>&, StepObserver<double>*);
 
 }  // namespace neuralode::ode

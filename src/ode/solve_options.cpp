@@ -53,6 +53,10 @@ void SolveOptions::validate(std::int64_t batch, std::int64_t dim) const {
     if (!(norm_weights[i] >= 0) || !std::isfinite(norm_weights[i]))
       throw InvalidArgument(cat("SolveOptions: norm_weights[", i, "] = ", num(norm_weights[i]),
                                 " must be finite and >= 0 (0 masks the component)"));
+  if (!(quadrature_norm_weight >= 0) || !std::isfinite(quadrature_norm_weight))
+    throw InvalidArgument(
+        cat("SolveOptions: quadrature_norm_weight = ", num(quadrature_norm_weight),
+            " must be finite and >= 0 (1 = full norm, 0 = seminorm)"));
   require_component_size("atol_per_component", atol_per_component.size(), batch, dim);
   require_component_size("norm_weights", norm_weights.size(), batch, dim);
   if (!(step_size >= 0) || !std::isfinite(step_size))

@@ -34,10 +34,21 @@ void SolverWorkspace<Scalar>::resize(const ButcherTableau& tableau, Index batch,
 }
 
 template <class Scalar>
+void SolverWorkspace<Scalar>::resize_quadrature(Index q, bool adaptive, bool error_in_norm) {
+  auto size = [q](Vector<Scalar>& v, bool needed) {
+    if (needed ? v.size() != q : v.size() != 0 && v.size() != q) v.resize(needed ? q : 0);
+  };
+  size(dq, q > 0);
+  size(dq1, q > 0 && adaptive);
+  size(acc_b, q > 0 && adaptive);
+  size(acc_e, q > 0 && adaptive && error_in_norm);
+}
+
+template <class Scalar>
 std::size_t SolverWorkspace<Scalar>::bytes() const {
   const std::size_t scalars = c.size() + a.size() + b.size() + e.size() + dense.size() + k.size() +
                               stage.size() + y.size() + y_new.size() + f_end.size() + atol.size() +
-                              weights.size();
+                              weights.size() + dq.size() + dq1.size() + acc_b.size() + acc_e.size();
   return scalars * sizeof(Scalar) + w.size() * sizeof(double);
 }
 

@@ -22,9 +22,11 @@ std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
 
-// Lines of an existing log, without those whose "iteration" exceeds last (and without a torn last
-// line that is not valid JSON, which a crash mid-write could leave), written back atomically.
-void drop_lines_after(const std::filesystem::path& path, std::int64_t last) {
+// Lines of an existing log, without those whose `key` (an iteration count) exceeds last (and
+// without a torn last line that is not valid JSON, which a crash mid-write could leave), written
+// back atomically.
+void drop_lines_after(const std::filesystem::path& path, const std::string& key,
+                      std::int64_t last) {
   std::ifstream in(path);
   if (!in) return;  // nothing to drop
   std::string kept, line;
@@ -32,8 +34,8 @@ void drop_lines_after(const std::filesystem::path& path, std::int64_t last) {
     if (line.empty()) continue;
     const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) continue;
-    if (j.is_object() && j.contains("iteration") && j["iteration"].is_number_integer() &&
-        j["iteration"].get<std::int64_t>() > last)
+    if (j.is_object() && j.contains(key) && j[key].is_number_integer() &&
+        j[key].get<std::int64_t>() > last)
       continue;
     kept += line;
     kept += '\n';
@@ -48,7 +50,7 @@ void drop_lines_after(const std::filesystem::path& path, std::int64_t last) {
       const int e = errno;
       std::filesystem::remove(tmp);
       throw IoError(cat("MetricsLog '", path.string(),
-                        "': cannot rewrite it without the lines after ", "iteration ", last, ": ",
+                        "': cannot rewrite it without the lines after ", key, " ", last, ": ",
                         errno_text(e)));
     }
   }
@@ -92,7 +94,7 @@ std::string MetricsRecord::to_json() const {
 MetricsLog::MetricsLog(std::filesystem::path path, const MetricsLogOptions& options)
     : path_(std::move(path)) {
   if (options.append && options.drop_after_iteration >= 0)
-    drop_lines_after(path_, options.drop_after_iteration);
+    drop_lines_after(path_, options.iteration_key, options.drop_after_iteration);
   out_.open(path_, options.append ? std::ios::app : std::ios::trunc | std::ios::out);
   if (!out_) {
     const int e = errno;

@@ -335,14 +335,15 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
   OdeNetBenchResult r{
       .model = o.model, .iters = b.iters, .batch_size = o.batch_size, .threads = o.threads};
   ImageSet set;
-  const bool have_data = std::filesystem::exists(o.data_dir());
+  const bool random = o.data == "random";
+  const bool have_data = !random && std::filesystem::exists(o.data_dir());
   if (have_data) {
     OdeNetOptions small = o;
     small.train_size = o.batch_size * (b.iters + b.warmup);
     small.test_size = 1;
     set = load_data(small).train;
     r.data = o.data_dir().string();
-  } else if (b.allow_random_data) {
+  } else if (random || b.allow_random_data) {
     // Uniform random pixels and labels: the timing of the layers does not depend on the images,
     // though the solver's NFE does a little.
     set.count = o.batch_size, set.height = 28, set.width = 28;

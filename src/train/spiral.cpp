@@ -241,8 +241,9 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
   } else {
     init_spiral_field(field, o.seed);
   }
-  MetricsLog metrics(o.out / "metrics.jsonl",
-                     {.append = o.resume, .drop_after_iteration = o.resume ? start : -1});
+  MetricsLog metrics(
+      o.out / "metrics.jsonl",
+      {.append = o.resume, .drop_after_iteration = o.resume ? start : -1, .iteration_key = "iter"});
 
   grad::GradOptions gopt;
   gopt.method = o.grad;

@@ -10,23 +10,16 @@
 #include <vector>
 
 #include "neuralode/ode.hpp"
+#include "ode/every_method.hpp"
 #include "ode/test_systems.hpp"
 
 namespace neuralode::ode {
 namespace {
 
+using testing::adaptive_methods;
 using testing::LinearSystem;
-
-// Least-squares slope of log(err) against log(h).
-double loglog_slope(const std::vector<double>& h, const std::vector<double>& err) {
-  const std::size_t n = h.size();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = std::log(h[i]), y = std::log(err[i]);
-    sx += x, sy += y, sxx += x * x, sxy += x * y;
-  }
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
-}
+using testing::loglog_slope;
+using testing::method_name;
 
 struct Series {
   std::vector<double> h, err;
@@ -113,21 +106,10 @@ constexpr double kHorizon = 10.0;
 
 class EveryMethod : public ::testing::TestWithParam<const ButcherTableau*> {};
 
-std::string method_name(const ::testing::TestParamInfo<const ButcherTableau*>& info) {
-  return info.param->name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Registry, EveryMethod,
                          ::testing::ValuesIn(all_methods().begin(), all_methods().end()),
                          method_name);
 
-// The methods with an embedded error estimate, for the tests of error control.
-std::vector<const ButcherTableau*> adaptive_methods() {
-  std::vector<const ButcherTableau*> out;
-  for (const ButcherTableau* t : all_methods())
-    if (t->adaptive()) out.push_back(t);
-  return out;
-}
 class EveryAdaptiveMethod : public ::testing::TestWithParam<const ButcherTableau*> {};
 INSTANTIATE_TEST_SUITE_P(Registry, EveryAdaptiveMethod, ::testing::ValuesIn(adaptive_methods()),
                          method_name);

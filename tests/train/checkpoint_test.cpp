@@ -511,6 +511,13 @@ TEST(MetricsLog, TruncatesANewRunAndAppendsWhenResuming) {
   spit(dir / "m.jsonl", "{\"iteration\":1}\n{\"iteration\":2}\n{\"iteration\":3}\n{\"itera");
   { MetricsLog log(dir / "m.jsonl", {.append = true, .drop_after_iteration = 2}); }
   EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
+  // Another iteration key (the spiral demo's lines count in "iter").
+  spit(dir / "m.jsonl", "{\"iter\":20}\n{\"iter\":40}\n{\"iter\":60}\n");
+  {
+    MetricsLog log(dir / "m.jsonl",
+                   {.append = true, .drop_after_iteration = 40, .iteration_key = "iter"});
+  }
+  EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iter\":20}\n{\"iter\":40}\n");
   const std::string msg = io_error_of([&] { MetricsLog log(dir / "no/dir/m.jsonl"); });
   EXPECT_TRUE(contains(msg, "no/dir/m.jsonl")) << msg;
 }

@@ -29,6 +29,18 @@ void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<const Scala
             const SolveOptions& options, SolverWorkspace<Scalar>& ws, Solution<Scalar>& out,
             StepObserver<Scalar>* observer = nullptr);
 
+// With a quadrature (f.quadrature_size() = Q > 0, see System): q holds Q values, q(times[0]) on
+// entry and q(times.back()) on return (unspecified if the solve throws); it is integrated with
+// y's steps and stages and, per SolveOptions::quadrature_norm_weight, its error. q is only
+// returned at the end, so such a solve takes at most two output times (a step grid is fine: the
+// last step lands on times.back()); solve interval by interval to get q at more times, passing
+// q on. ws's Q-sized buffers are sized by the first such solve (see SolverWorkspace). The form
+// above is this one with an empty q, and throws InvalidArgument for a system with a quadrature.
+template <class Scalar>
+void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<Scalar> q,
+            std::span<const Scalar> times, const SolveOptions& options, SolverWorkspace<Scalar>& ws,
+            Solution<Scalar>& out, StepObserver<Scalar>* observer = nullptr);
+
 // Convenience: builds the workspace and the solution.
 template <class Scalar>
 Solution<Scalar> odeint(System<Scalar>& f, const Matrix<Scalar>& y0,
@@ -53,6 +65,13 @@ extern template void odeint<float>(System<float>&, ConstMatrixView<float>, std::
                                    const SolveOptions&, SolverWorkspace<float>&, Solution<float>&,
                                    StepObserver<float>*);
 extern template void odeint<double>(System<double>&, ConstMatrixView<double>,
+                                    std::span<const double>, const SolveOptions&,
+                                    SolverWorkspace<double>&, Solution<double>&,
+                                    StepObserver<double>*);
+extern template void odeint<float>(System<float>&, ConstMatrixView<float>, std::span<float>,
+                                   std::span<const float>, const SolveOptions&,
+                                   SolverWorkspace<float>&, Solution<float>&, StepObserver<float>*);
+extern template void odeint<double>(System<double>&, ConstMatrixView<double>, std::span<double>,
                                     std::span<const double>, const SolveOptions&,
                                     SolverWorkspace<double>&, Solution<double>&,
                                     StepObserver<double>*);

@@ -37,10 +37,19 @@ struct SolveOptions {
   // sample in the batch) or batch*dim.
   std::vector<double> atol_per_component;
   // Per-component weights in the error norm; empty = all 1. A weight of 0 removes a component
-  // from step-size control (the seminorm of Kidger et al. 2021 masks parameter gradients this
-  // way). Size dim or batch*dim. The mean still divides by every component (as diffrax's
-  // adjoint_rms_seminorm), so masking only ever lowers the norm: fewer rejected steps, never more.
+  // from step-size control (a seminorm, as Kidger et al. 2021). Size dim or batch*dim. The mean
+  // still divides by every component (as diffrax's adjoint_rms_seminorm), so masking only ever
+  // lowers the norm: fewer rejected steps, never more. (The adjoint masks its parameter gradient,
+  // a quadrature, with quadrature_norm_weight below, not with a P-sized vector here.)
   std::vector<double> norm_weights;
+  // Weight of every quadrature component (System::quadrature_size() > 0) in the same norm. 1 (the
+  // full norm) controls q's error like y's, with scalar `atol` (atol_per_component covers y only)
+  // and rtol. 0 is the seminorm of Kidger, Chen & Lyons (2021): q never feeds back into y, so
+  // its error need not limit the step; the adjoint's parameter gradient is such a quadrature.
+  // Either way every quadrature component counts in the RMS's divisor, exactly as a 0 in
+  // norm_weights does, so the result equals what norm_weights would give if q were part of y.
+  // One scalar rather than a Q-sized vector: Q can be the model's parameter count.
+  double quadrature_norm_weight = 1.0;
 
   // ---- Fixed steps ----
   // Step size for fixed-step methods. 0 = step from output time to output time (torchdiffeq's

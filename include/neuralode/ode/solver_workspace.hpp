@@ -25,6 +25,12 @@ class SolverWorkspace {
   void resize(const ButcherTableau& tableau, Index batch, Index dim,
               bool keep_stage_inputs = false);
 
+  // Sizes the quadrature buffers (System::quadrature_size() = q > 0) for a solve: dq always;
+  // dq1 and acc_b for an adaptive solve (a rejected step restarts from the first stage's dq);
+  // acc_e when q also enters the error norm. Buffers the solve does not need keep their size if
+  // it is q (so alternating solves do not reallocate) and are freed otherwise. Called by odeint.
+  void resize_quadrature(Index q, bool adaptive, bool error_in_norm);
+
   const ButcherTableau* tableau() const { return tableau_; }
   Index batch() const { return batch_; }
   Index dim() const { return dim_; }
@@ -40,6 +46,10 @@ class SolverWorkspace {
   Vector<Scalar> f_end;                   // f(t + h, y_new) for Hermite output (sized when needed)
   Vector<Scalar> atol, weights;           // per-component values (sized only when given)
   std::vector<double> w;                  // dense weights, s + 1
+  // Quadrature (Q values each; empty without one): the stage derivative being accumulated, the
+  // first stage's (kept for a retry after a rejection, and the FSAL carry-over), and the sums
+  // sum_i b_i dq_i and sum_i e_i dq_i of the step being attempted. q itself is the caller's.
+  Vector<Scalar> dq, dq1, acc_b, acc_e;
 
  private:
   const ButcherTableau* tableau_ = nullptr;

@@ -3,6 +3,7 @@
 // augmented system are Systems too.
 #pragma once
 
+#include <span>
 #include <utility>
 
 #include "neuralode/types.hpp"
@@ -17,6 +18,24 @@ class System {
  public:
   virtual ~System() = default;
   virtual void rhs(Scalar t, ConstMatrixView<Scalar> y, MatrixView<Scalar> dy) = 0;
+
+  // ---- Optional quadrature ----
+  // A system may carry Q = quadrature_size() extra components q with dq/dt = g(t, y) that depend
+  // on y but never feed back into dy/dt (CVODES calls these quadrature variables, Serban &
+  // Hindmarsh 2005, section 2.3). odeint then integrates q with the same steps and stages as y
+  // but keeps no stage rows or dense output for it: a few Q-sized buffers in all, where making q
+  // part of y would cost one per stage and more. The adjoint's parameter gradient is such an
+  // integral. q is one flat vector (not batched); the solver passes it in and out through
+  // odeint's q argument and returns it at the last output time only.
+  virtual Index quadrature_size() const { return 0; }
+  // Writes dy as rhs() does and, when quadrature_size() > 0, dq/dt at (t, y) into dq (Q values;
+  // previous contents are garbage). The solver calls this for every stage it evaluates while
+  // integrating q, and plain rhs() wherever dq is not needed, so rhs() must stay correct on its
+  // own. Default: rhs(), for systems without a quadrature.
+  virtual void rhs_with_quadrature(Scalar t, ConstMatrixView<Scalar> y, MatrixView<Scalar> dy,
+                                   std::span<Scalar> /*dq*/) {
+    rhs(t, y, dy);
+  }
 };
 
 // Adapts any callable f(t, y, dy) with the signature above to a System, so that

@@ -62,6 +62,9 @@ struct MetricsLogOptions {
   // crashed run wrote after the checkpoint it resumes from, so the resumed log reads like an
   // uninterrupted run's. -1 keeps every line. Costs one rewrite of the file (temp + rename).
   std::int64_t drop_after_iteration = -1;
+  // The key whose integer value drop_after_iteration compares against ("iter" for the spiral
+  // demo's lines, whose required key it is).
+  std::string iteration_key = "iteration";
 };
 
 class MetricsLog {

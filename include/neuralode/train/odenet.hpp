@@ -74,7 +74,8 @@ struct OdeNetResult {
 OdeNetResult train_odenet(const OdeNetOptions& options, std::ostream& log);
 
 // `neuralode bench odenet`: seconds per training iteration at the given batch size after warm-up
-// iterations, on the first batches of the training data (or random images if there are none).
+// iterations, on the first batches of the training data, or on random images when run.data is
+// "random" (or the data are missing and allow_random_data): then the peak RSS holds no dataset.
 struct OdeNetBenchOptions {
   OdeNetOptions run;  // model, method, tol, grad, data, batch_size, threads, seed
   int iters = 5;
