@@ -351,9 +351,10 @@ TEST(Float32, EveryMethodAgreesWithTheDoubleGradientToFloatAccuracy) {
     EXPECT_LT(rel_err(flat(gy0), flat(ref.y0)), 1e-3) << name;
     EXPECT_LT(rel_err(params, ref.params), 1e-3) << name;
     if (std::string(name) == "direct") direct_params = g.params;
-    if (std::string(name) == "binomial")
+    if (std::string(name) == "binomial") {
       EXPECT_LT(rel_err(params, direct_params.cast<double>()), 1e-5)
           << "binomial vs direct in float";
+    }
   }
 }
 

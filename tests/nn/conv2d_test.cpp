@@ -212,7 +212,9 @@ TEST(Conv2d, DerivativeProductsMatchCentralDifferences) {
       layer->bind(p.data());
       const GradcheckReport r = gradcheck(*layer, p, 2, 1234);
       EXPECT_TRUE(r.ok(1e-6)) << r.report();
-      if (concat) EXPECT_GT(r.num_params, 0);
+      if (concat) {
+        EXPECT_GT(r.num_params, 0);
+      }
     }
   }
 }
