@@ -29,6 +29,8 @@ OdeBlock<Scalar>::OdeBlock(std::unique_ptr<nn::Layer<Scalar>> field_root, OdeBlo
 
 template <class Scalar>
 void OdeBlock<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+  if (y.rows() != x.rows() || y.cols() != x.cols())
+    throw InvalidArgument("OdeBlock::forward: y must have x's shape");
   const std::span<const Scalar> times(times_, 2);
   const ode::Solution<Scalar>* sol = nullptr;
   if (training_) {
@@ -41,8 +43,6 @@ void OdeBlock<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Sca
     nfe_forward_ = eval_solution_.stats.nfe;
     have_training_forward_ = false;
   }
-  if (y.rows() != x.rows() || y.cols() != x.cols())
-    throw InvalidArgument("OdeBlock::forward: y must have x's shape");
   y = sol->state(1);
 }
 

@@ -85,6 +85,30 @@ nlohmann::json config_json(const OdeNetOptions& o, const models::ImageClassifier
           {"optimizer", "sgd"}};
 }
 
+// One SGD step on a batch: forward, cross-entropy and its gradient, backward, optimizer. Shared by
+// training and the benchmark so that both time the same work; buffers are kept between steps.
+template <class Scalar>
+struct TrainStep {
+  Matrix<Scalar> logits, dlogits;
+  std::vector<Scalar> grads;
+
+  models::ClassificationResult operator()(models::ImageClassifier<Scalar>& model,
+                                          Optimizer<Scalar>& optimizer, const Matrix<float>& x,
+                                          const std::vector<int>& labels) {
+    logits.resize(x.rows(), model.num_classes());
+    dlogits.resize(x.rows(), model.num_classes());
+    grads.resize(static_cast<std::size_t>(model.num_params()));
+    model.forward(ConstMatrixView<Scalar>(x.data(), x.rows(), x.cols()),
+                  MatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()));
+    MatrixView<Scalar> dv(dlogits.data(), dlogits.rows(), dlogits.cols());
+    const auto r = models::softmax_cross_entropy<Scalar>(
+        ConstMatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()), labels, &dv);
+    model.backward(ConstMatrixView<Scalar>(dlogits.data(), dlogits.rows(), dlogits.cols()), grads);
+    optimizer.step(model.params(), grads);
+    return r;
+  }
+};
+
 struct Evaluation {
   double loss = 0, accuracy = 0;
 };
@@ -236,8 +260,7 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
                     ProgressOptions{.start_iteration = start_iteration});
   Matrix<float> x;
   std::vector<int> labels;
-  Matrix<Scalar> logits, dlogits;
-  std::vector<Scalar> grads(static_cast<std::size_t>(model.num_params()));
+  TrainStep<Scalar> step;
   std::int64_t iteration = start_iteration;
 
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
@@ -250,16 +273,7 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
       if (!batcher.next(x, labels)) break;
       ++iteration;
       optimizer.set_learning_rate(schedule.lr_at(iteration - 1));
-      logits.resize(x.rows(), model.num_classes());
-      dlogits.resize(x.rows(), model.num_classes());
-      model.forward(ConstMatrixView<Scalar>(x.data(), x.rows(), x.cols()),
-                    MatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()));
-      MatrixView<Scalar> dv(dlogits.data(), dlogits.rows(), dlogits.cols());
-      const auto r = models::softmax_cross_entropy<Scalar>(
-          ConstMatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()), labels, &dv);
-      model.backward(ConstMatrixView<Scalar>(dlogits.data(), dlogits.rows(), dlogits.cols()),
-                     grads);
-      optimizer.step(model.params(), grads);
+      const auto r = step(model, optimizer, x, labels);
       train_seconds += seconds_since(t0);
       loss_sum += r.loss * static_cast<double>(x.rows());
       correct += r.correct;
@@ -363,8 +377,7 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
   ImageBatcher batcher(set, {.batch_size = o.batch_size, .shuffle = false, .augment = false});
   Matrix<float> x;
   std::vector<int> labels;
-  Matrix<Scalar> logits(o.batch_size, model.num_classes()), dlogits = logits;
-  std::vector<Scalar> grads(static_cast<std::size_t>(model.num_params()));
+  TrainStep<Scalar> step;
   double seconds = 0, nfe_f = 0, nfe_b = 0;
   std::uint64_t epoch = 0;
   for (int i = 0; i < b.warmup + b.iters; ++i) {
@@ -373,15 +386,7 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
       batcher.next(x, labels);
     }
     const auto t0 = Clock::now();
-    logits.resize(x.rows(), model.num_classes());
-    dlogits.resize(x.rows(), model.num_classes());
-    model.forward(ConstMatrixView<Scalar>(x.data(), x.rows(), x.cols()),
-                  MatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()));
-    MatrixView<Scalar> dv(dlogits.data(), dlogits.rows(), dlogits.cols());
-    models::softmax_cross_entropy<Scalar>(
-        ConstMatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()), labels, &dv);
-    model.backward(ConstMatrixView<Scalar>(dlogits.data(), dlogits.rows(), dlogits.cols()), grads);
-    optimizer.step(model.params(), grads);
+    step(model, optimizer, x, labels);
     if (i >= b.warmup) {
       seconds += seconds_since(t0);
       nfe_f += static_cast<double>(model.last_nfe_forward());
