@@ -141,12 +141,10 @@ void GroupNorm<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scala
       for (Index c = g * cpg; c < (g + 1) * cpg; ++c) {
         const Index off = n * features_ + c * pixels_;
         const Scalar gm = gamma(c);
-        Scalar a = 0, b = 0;
-        for (Index p = 0; p < pixels_; ++p) {
-          const Scalar yb = y_bar.data()[off + p];
-          a += yb;
-          b += yb * xhat[off + p];
-        }
+        // Lane-wise fixed-order sums: a running scalar sum here was a serial chain of adds
+        // (~4 cycles per pixel), 5 % of an ODE-Net training step.
+        const Scalar a = detail::fixed_order_sum(y_bar.data() + off, pixels_);
+        const Scalar b = detail::fixed_order_dot<Scalar>(y_bar.data() + off, xhat + off, pixels_);
         su += gm * a;
         sux += gm * b;
         if (grads) {

@@ -4,9 +4,6 @@
 // Writing goes through a temporary file and a rename so a crash never leaves a torn checkpoint.
 #include "neuralode/train/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -17,8 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
+#include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 
@@ -171,93 +170,26 @@ std::string make_header(const std::vector<Tensor>& tensors,
   return text;
 }
 
-// A file descriptor that is closed, and its file removed, unless released.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!kept_ && created()) ::unlink(path_.c_str());
-  }
-  bool created() const { return fd_ >= 0 || closed_; }
-  int fd() const { return fd_; }
-  // Closes; returns 0 or an errno value.
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    closed_ = true;
-    return rc == 0 ? 0 : errno;
-  }
-  void keep() { kept_ = true; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool closed_ = false;
-  bool kept_ = false;
-};
-
-// Writes all of [data, data + n); returns 0 or an errno value.
-int write_all(int fd, const void* data, std::size_t n) {
-  const auto* p = static_cast<const std::uint8_t*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return 0;
-}
-
 }  // namespace
 
 void write_checkpoint(const std::filesystem::path& path, const std::vector<Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   check_for_writing(path, tensors);
   const std::string header = make_header(tensors, metadata);
-  const std::string target = path.string();
-  const std::string tmp_path = cat(target, ".tmp.", ::getpid());
-  const auto fail = [&](const std::string& step, int err) {
-    throw IoError(cat("write_checkpoint '", target, "': ", step, ": ", errno_text(err),
-                      "; the previous checkpoint, if any, is unchanged"));
-  };
-
-  TempFile tmp(tmp_path);
-  if (tmp.fd() < 0) {
-    const int e = errno;
-    fail(cat("cannot create the temporary file '", tmp_path, "'"), e);
-  }
-
   std::uint8_t length[8];
   const std::uint64_t header_bytes = header.size();
   for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(header_bytes >> (8 * i));
-  int err = write_all(tmp.fd(), length, sizeof length);
-  if (err == 0) err = write_all(tmp.fd(), header.data(), header.size());
-  for (std::size_t i = 0; err == 0 && i < tensors.size(); ++i)
-    err = write_all(tmp.fd(), tensors[i].data.data(), tensors[i].data.size());
-  if (err != 0) fail(cat("writing '", tmp_path, "'"), err);
-  // On disk before the rename: otherwise a power loss could leave the new name on empty blocks.
-  if (::fsync(tmp.fd()) != 0) {
-    const int e = errno;
-    fail(cat("flushing '", tmp_path, "' to disk"), e);
-  }
-  if ((err = tmp.close()) != 0) fail(cat("closing '", tmp_path, "'"), err);
-
-  std::error_code ec;
-  std::filesystem::rename(tmp_path, path, ec);
-  if (ec) fail(cat("renaming '", tmp_path, "' over it"), ec.value());
-  tmp.keep();
-  // Make the rename itself durable; best effort (some file systems refuse fsync on a directory).
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  // The pieces are written in place: the tensors' bytes are not copied into one buffer first.
+  std::vector<std::string_view> pieces;
+  pieces.reserve(tensors.size() + 2);
+  pieces.emplace_back(reinterpret_cast<const char*>(length), sizeof length);
+  pieces.emplace_back(header);
+  for (const auto& t : tensors)
+    pieces.emplace_back(reinterpret_cast<const char*>(t.data.data()), t.data.size());
+  try {
+    neuralode::detail::write_file_atomically(path, pieces, "write_checkpoint");
+  } catch (const IoError& e) {
+    throw IoError(cat(e.what(), "; the previous checkpoint, if any, is unchanged"));
   }
 }
 

@@ -4,22 +4,18 @@
 
 #include <cairo-svg.h>
 #include <cairo.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <numbers>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "train/ticks.hpp"
@@ -952,51 +948,6 @@ std::string encode(const FigureOptions& options, const std::vector<Axes>& panels
   return bytes;
 }
 
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
-
-// Writes `bytes` to a new file in path's directory, flushes it to disk and renames it over path:
-// rename(2) within a directory is atomic, so readers see the old or the new file, whole.
-void write_atomically(const std::filesystem::path& path, const std::string& bytes) {
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  // A hidden name unique to this process and call; O_EXCL retries past leftovers of a crashed
-  // run with the same pid. Mode 0666 less the umask, as for any new file.
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path tmp;
-  int fd = -1;
-  int err = 0;
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    tmp = dir / cat(".", path.filename().string(), ".", ::getpid(), ".", counter++, ".tmp");
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    err = errno;
-    if (fd < 0 && err != EEXIST) break;
-  }
-  if (fd < 0) {
-    throw IoError(cat("Figure::save: cannot write '", path.string(),
-                      "': cannot create a temporary file in '", dir.string(),
-                      "': ", errno_text(err)));
-  }
-  auto fail = [&](const char* step, int error) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw IoError(cat("Figure::save: cannot write '", path.string(), "': ", step, " '",
-                      tmp.string(), "' failed: ", errno_text(error)));
-  };
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("writing", errno);
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("flushing", errno);
-  const int closed = ::close(fd);
-  fd = -1;
-  if (closed != 0) fail("closing", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming", errno);
-}
-
 }  // namespace
 
 }  // namespace neuralode::detail
@@ -1015,7 +966,8 @@ void Figure::save(const std::filesystem::path& path) const {
     throw IoError(cat("Figure::save: cannot write '", path.string(), "': unknown extension \"",
                       extension, "\"; use .png or .svg"));
   }
-  detail::write_atomically(path, detail::encode(options_, panels_, format, path));
+  detail::write_file_atomically(path, detail::encode(options_, panels_, format, path),
+                                "Figure::save: cannot write");
 }
 
 }  // namespace neuralode::train

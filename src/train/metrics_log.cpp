@@ -1,13 +1,12 @@
 // MetricsLog: JSON lines through nlohmann::json, one flushed line per record.
 #include "neuralode/train/metrics_log.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 
@@ -41,25 +40,8 @@ void drop_lines_after(const std::filesystem::path& path, const std::string& key,
     kept += '\n';
   }
   in.close();
-  const std::string tmp = cat(path.string(), ".tmp.", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << kept;
-    out.flush();
-    if (!out) {
-      const int e = errno;
-      std::filesystem::remove(tmp);
-      throw IoError(cat("MetricsLog '", path.string(),
-                        "': cannot rewrite it without the lines after ", key, " ", last, ": ",
-                        errno_text(e)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw IoError(cat("MetricsLog '", path.string(), "': cannot replace it: ", ec.message()));
-  }
+  neuralode::detail::write_file_atomically(
+      path, kept, cat("MetricsLog: dropping the lines after ", key, " ", last, " from"));
 }
 
 }  // namespace

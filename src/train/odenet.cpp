@@ -12,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "metric_columns.hpp"
 #include "neuralode/error.hpp"
@@ -52,17 +53,6 @@ models::ImageClassifierOptions classifier_options(const OdeNetOptions& o, const 
           .method = o.method,
           .tol = o.tol,
           .grad = o.grad};
-}
-
-// Writes text to path through a temporary file and a rename (a reader never sees half a file).
-void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw IoError(cat("cannot write ", tmp.string()));
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 nlohmann::json config_json(const OdeNetOptions& o, const models::ImageClassifierOptions& m,
@@ -250,7 +240,7 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   } else {
     model.init(o.seed);
   }
-  write_text_atomically(o.out / "config.json", config + "\n");
+  detail::write_file_atomically(o.out / "config.json", config + "\n", "odenet: cannot write");
   const std::int64_t start_iteration = start_epoch * bpe;
   MetricsLog metrics(o.out / "metrics.jsonl",
                      {.append = o.resume, .drop_after_iteration = o.resume ? start_iteration : -1});
@@ -412,29 +402,26 @@ std::string odenet_table(const std::vector<std::filesystem::path>& run_dirs) {
     const auto config = nlohmann::json::parse(cin, nullptr, false);
     if (config.is_discarded())
       throw IoError(cat("table odenet: ", (dir / "config.json").string(), " is not valid JSON"));
-    std::ifstream min(dir / "metrics.jsonl");
-    nlohmann::json last;
-    double seconds = 0;
-    std::int64_t peak = 0, lines = 0;
-    std::string line;
-    while (std::getline(min, line)) {
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("epoch")) continue;
-      last = j;
-      seconds += j.value("seconds", 0.0);
-      peak = std::max<std::int64_t>(peak, j.value("peak_rss_bytes", std::int64_t{0}));
-      ++lines;
-    }
+    auto c = detail::read_metric_columns(
+        dir / "metrics.jsonl", "epoch",
+        {"epoch", "seconds", "peak_rss_bytes", "test_error", "nfe_forward", "nfe_backward"});
+    const std::size_t lines = c["epoch"].size();
     if (lines == 0)
       throw IoError(cat("table odenet: ", dir.string(), " has no finished epoch in metrics.jsonl"));
+    double seconds = 0, peak = 0;  // absent values (NaN) count as 0
+    for (std::size_t i = 0; i < lines; ++i) {
+      if (std::isfinite(c["seconds"][i])) seconds += c["seconds"][i];
+      if (std::isfinite(c["peak_rss_bytes"][i])) peak = std::max(peak, c["peak_rss_bytes"][i]);
+    }
+    const auto last = [&](const char* key) { return c[key][lines - 1]; };
     std::ostringstream row;
     row << std::fixed << "| " << dir.filename().string() << " | " << config.value("model", "?")
-        << " | " << config.value("grad", "?") << " | " << last["epoch"].get<int>() << " | "
-        << std::setprecision(2) << 100.0 * last["test_error"].get<double>() << " % | "
+        << " | " << config.value("grad", "?") << " | " << static_cast<int>(last("epoch")) << " | "
+        << std::setprecision(2) << 100.0 * last("test_error") << " % | "
         << config.value("num_params", std::int64_t{0}) << " | " << std::setprecision(0)
-        << static_cast<double>(peak) / (1 << 20) << " MiB | " << std::setprecision(1)
-        << seconds / static_cast<double>(lines) << " s | " << last["nfe_forward"].get<double>()
-        << " | " << last["nfe_backward"].get<double>() << " |\n";
+        << peak / (1 << 20) << " MiB | " << std::setprecision(1)
+        << seconds / static_cast<double>(lines) << " s | " << last("nfe_forward") << " | "
+        << last("nfe_backward") << " |\n";
     t << row.str();
   }
   return t.str();

@@ -242,17 +242,22 @@ TEST(Checkpoint, FailedWriteLeavesThePreviousCheckpointIntact) {
   write_checkpoint(path, small_checkpoint(1.0f));
   const std::string before = slurp(path);
 
-  // (1) The temporary file cannot be created: something that is not a file is in its place.
-  // (Permissions cannot be relied on for this: tests often run as root, which ignores them.)
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  fs::create_directory(tmp);
-  std::string msg = io_error_of([&] { write_checkpoint(path, small_checkpoint(2.0f)); });
+  // (1) The temporary file cannot be created: no file descriptor is free (RLIMIT_NOFILE = 0
+  // binds root too, which ignores permissions), so open() fails with EMFILE.
+  std::string msg;
+  {
+    rlimit old{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+    rlimit none = old;
+    none.rlim_cur = 0;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+    msg = io_error_of([&] { write_checkpoint(path, small_checkpoint(2.0f)); });
+    ::setrlimit(RLIMIT_NOFILE, &old);
+  }
   EXPECT_TRUE(contains(msg, path.string()) && contains(msg, "cannot create the temporary file"))
       << msg;
   EXPECT_TRUE(contains(msg, "previous checkpoint, if any, is unchanged")) << msg;
   EXPECT_EQ(slurp(path), before);
-  EXPECT_TRUE(fs::is_directory(tmp));  // not ours: left alone
-  fs::remove(tmp);
 
   // (2) The write fails half way: the file size limit (RLIMIT_FSIZE binds root too) is below the
   // checkpoint's size, so write() returns EFBIG. The partial temporary file must be gone.

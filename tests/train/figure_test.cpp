@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "neuralode/error.hpp"
+#include "support/temp_dir.hpp"
 #include "train/ticks.hpp"
 
 // cairo keeps the fontconfig patterns of the fonts it has used in process-wide caches that are
@@ -33,36 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory per test, removed afterwards. Set NEURALODE_KEEP_FIGURES=1 to keep it (the
-// path is printed) and look at the figures.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / (std::string("neuralode_figure_") + info->test_suite_name() +
-                                     "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    if (std::getenv("NEURALODE_KEEP_FIGURES") != nullptr) {
-      std::printf("figures kept in %s\n", path_.c_str());
-    } else {
-      std::error_code ignored;
-      fs::remove_all(path_, ignored);
-    }
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using neuralode::test_support::read_file;
 
 std::uint32_t big_endian_u32(const std::string& bytes, std::size_t at) {
   std::uint32_t v = 0;
@@ -93,7 +65,7 @@ std::size_t num_files(const fs::path& dir) {
 // ---- file formats -------------------------------------------------------------------------------
 
 TEST(Figure, PngHasSignatureAndRequestedSize) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   Figure fig(321, 123, 1, 2);
   const std::vector<double> x = {0.0, 1.0, 2.0};
   fig.panel(0, 0).line(x, x);
@@ -110,7 +82,7 @@ TEST(Figure, PngHasSignatureAndRequestedSize) {
 }
 
 TEST(Figure, SvgIsAWellFormedDocumentOfTheRequestedSize) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   Figure fig = small_figure();
   const fs::path path = dir.path() / "figure.SVG";  // extensions are case-insensitive
   fig.save(path);
@@ -123,7 +95,7 @@ TEST(Figure, SvgIsAWellFormedDocumentOfTheRequestedSize) {
 }
 
 TEST(Figure, UnknownExtensionThrowsIoErrorNamingTheFile) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const fs::path path = dir.path() / "figure.pdf";
   try {
     small_figure().save(path);
@@ -138,7 +110,7 @@ TEST(Figure, UnknownExtensionThrowsIoErrorNamingTheFile) {
 // ---- atomic saves -------------------------------------------------------------------------------
 
 TEST(Figure, SaveToMissingDirectoryThrowsIoErrorWithThePath) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const fs::path path = dir.path() / "no_such_dir" / "figure.png";
   try {
     small_figure().save(path);
@@ -149,7 +121,7 @@ TEST(Figure, SaveToMissingDirectoryThrowsIoErrorWithThePath) {
 }
 
 TEST(Figure, SaveLeavesNoTemporaryFileBehind) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   small_figure().save(dir.path() / "a.png");
   small_figure().save(dir.path() / "a.png");  // replacing an existing figure
   small_figure().save(dir.path() / "b.svg");
@@ -160,7 +132,7 @@ TEST(Figure, SaveLeavesNoTemporaryFileBehind) {
 // its temporary file. The failure is a file size limit (RLIMIT_FSIZE), which applies to root too:
 // write(2) returns EFBIG once the new file reaches it.
 TEST(Figure, FailedSaveLeavesTheExistingFileUnchanged) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const fs::path path = dir.path() / "figure.png";
   small_figure().save(path);
   const std::string before = read_file(path);
@@ -237,7 +209,7 @@ TEST(Axes, InvalidStylesAndLimitsThrow) {
 }
 
 TEST(Axes, LogAxisWithNonPositiveFixedLimitThrowsAtSave) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   Figure fig(200, 200);
   fig.panel(0, 0).set_log_y().set_ylim(0.0, 1.0);
   EXPECT_THROW(fig.save(dir.path() / "log.png"), InvalidArgument);
@@ -247,7 +219,7 @@ TEST(Axes, LogAxisWithNonPositiveFixedLimitThrowsAtSave) {
 // A training curve may hold NaN and Inf (a diverged step) and, on a log axis, zeros; those points
 // are skipped and the rest is drawn.
 TEST(Axes, NonFiniteAndNonPositivePointsAreSkipped) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   const std::vector<double> it = {0, 1, 2, 3, 4, 5, 6};
@@ -267,7 +239,7 @@ TEST(Axes, NonFiniteAndNonPositivePointsAreSkipped) {
 // Data far outside fixed limits (a blown-up loss) is clipped before it reaches cairo, whose
 // fixed-point coordinates would overflow.
 TEST(Axes, DataFarOutsideFixedLimitsIsClipped) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const std::vector<double> x = {0.0, 0.5, 1.0};
   const std::vector<double> y = {0.5, 1e200, -1e300};
   Figure fig(200, 200);
@@ -277,7 +249,7 @@ TEST(Axes, DataFarOutsideFixedLimitsIsClipped) {
 
 // Fixed limits so far from zero that adjacent multiples of the step are not all representable.
 TEST(Axes, ExtremeFixedLimitsStillRender) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const std::vector<double> x = {1e17, 1e17 + 64};
   Figure fig(300, 200);
   fig.panel(0, 0).set_xlim(1e17, 1e17 + 64).set_ylim(-1e-300, 1e-300).line(x, x);
@@ -408,7 +380,7 @@ TEST(LogTicks, WithinOneOneTwoFiveStepFallsBackToLinearTicks) {
 // and the learned vector field as arrows over the trajectory. Set NEURALODE_KEEP_FIGURES=1 to
 // keep the PNG and SVG and look at them.
 TEST(Figure, RendersTheThreePanelSpiralFigure) {
-  TempDir dir;
+  neuralode::test_support::TempDir dir{"figure", "NEURALODE_KEEP_FIGURES"};
   const std::vector<double> t = linspace(0.0, 25.0, 400);
   std::vector<double> xt, yt, xp, yp;
   for (const double s : t) {

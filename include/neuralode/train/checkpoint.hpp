@@ -78,7 +78,8 @@ struct Checkpoint {
   void put(Tensor t);
 };
 
-// Writes path atomically: the bytes go to "<path>.tmp.<pid>", are flushed to disk (fsync), and
+// Writes path atomically: the bytes go to a temporary file beside it (".<name>.<pid>.<n>.tmp",
+// see common/atomic_file.hpp), are flushed to disk (fsync), and
 // the file is renamed over path; a reader sees the old checkpoint or the new one, never a part.
 // On any failure the temporary file is removed, path is left as it was, and IoError names the
 // file, the step and the system's reason. InvalidArgument (before anything is written) for
