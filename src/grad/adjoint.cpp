@@ -34,7 +34,8 @@ class Adjoint final : public GradientMethod<Scalar> {
     const Index n = sol.batch * sol.dim, P = this->field_->num_params(), T = sol.num_times();
     AugmentedDynamics<Scalar> dyn(*this->field_, sol.batch, sol.dim);
     const Index N = dyn.state_size();
-    const ode::SolveOptions opt = backward_options(this->solve_options_, this->options_);
+    ode::SolveOptions opt = backward_options(this->solve_options_, this->options_);
+    const std::vector<double>& forward_grid = this->solve_options_.grid;
     Matrix<Scalar> z = Matrix<Scalar>::Zero(1, N);
     // g accumulates in out.params (zeroed by backward()), carried across the intervals.
     const std::span<Scalar> g(out.params.data(), static_cast<std::size_t>(P));
@@ -42,6 +43,9 @@ class Adjoint final : public GradientMethod<Scalar> {
     std::copy(sol.state(T - 1).data(), sol.state(T - 1).data() + n, z.data());
     for (Index m = 0; m < n; ++m) z(0, n + m) = dl_dys(T - 1, m);
     for (Index i = T - 1; i >= 1; --i) {
+      if (!forward_grid.empty())
+        backward_grid(forward_grid, this->times_[static_cast<std::size_t>(i)],
+                      this->times_[static_cast<std::size_t>(i - 1)], opt.grid);
       solve_interval<Scalar>(dyn, z, g, this->times_[static_cast<std::size_t>(i)],
                              this->times_[static_cast<std::size_t>(i - 1)], opt, back_ws_,
                              back_sol_, this->stats_);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "neuralode/grad/grad_options.hpp"
 #include "neuralode/grad/grad_stats.hpp"
@@ -90,6 +91,28 @@ void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, std::span<Scala
   stats.backward_rejected += sol.stats.num_rejected;
 }
 
+// The backward solve's grid for the interval from t_from back to t_to when the forward solve
+// stepped on a user grid (SolveOptions::grid): the forward grid's points strictly between the two,
+// in the backward direction, framed by t_from and t_to. Without it the backward solve of a
+// fixed-step method would take one step per output interval, whatever grid the forward used (as
+// torchdiffeq's adjoint reuses the forward's grid options, so does this).
+//
+// The comparison is in Scalar: a grid point that rounds to t_from or t_to (the float times the
+// interval ends come as) is not "between", or it would add a sliver step of ~1e-8.
+template <class Scalar>
+void backward_grid(const std::vector<double>& forward_grid, Scalar t_from, Scalar t_to,
+                   std::vector<double>& out) {
+  out.clear();
+  out.push_back(static_cast<double>(t_from));
+  const Scalar lo = std::min(t_from, t_to), hi = std::max(t_from, t_to);
+  // The forward grid runs from t_to's side to t_from's; walk it from its end.
+  for (auto it = forward_grid.rbegin(); it != forward_grid.rend(); ++it) {
+    const Scalar g = static_cast<Scalar>(*it);
+    if (g > lo && g < hi) out.push_back(*it);
+  }
+  out.push_back(static_cast<double>(t_to));
+}
+
 // Backward-solve options from the forward ones and GradOptions (torchdiffeq's rules: the same
 // method and tolerances unless given). The state [x, a] (or [a]) is always in the error norm; the
 // seminorm (Kidger, Chen & Lyons 2021) leaves the quadrature g out, though g still counts in the
@@ -100,7 +123,7 @@ inline ode::SolveOptions backward_options(const ode::SolveOptions& forward, cons
   if (g.adjoint_rtol > 0) b.rtol = g.adjoint_rtol;
   if (g.adjoint_atol > 0) b.atol = g.adjoint_atol;
   b.first_step = 0;
-  b.grid.clear();
+  b.grid.clear();  // per interval, from backward_grid()
   b.atol_per_component.clear();
   b.norm_weights.clear();
   b.quadrature_norm_weight = g.adjoint_norm == AdjointNorm::seminorm ? 0.0 : 1.0;

@@ -102,7 +102,8 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     AugmentedDynamics<Scalar> dyn(*this->field_, sol.batch, sol.dim,
                                   [this](Scalar t) { return interpolate(t); });
     const Index Z = dyn.state_size();  // [a]; g is the quadrature, kept in out.params
-    const ode::SolveOptions opt = backward_options(this->solve_options_, this->options_);
+    ode::SolveOptions opt = backward_options(this->solve_options_, this->options_);
+    const std::vector<double>& forward_grid = this->solve_options_.grid;
     Matrix<Scalar> z = Matrix<Scalar>::Zero(1, Z);
     const std::span<Scalar> g(out.params.data(), static_cast<std::size_t>(P));
     for (Index m = 0; m < n_; ++m) z(0, m) = dl_dys(T - 1, m);
@@ -140,8 +141,10 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
                 0;
         const Scalar t_lo =
             output_inside ? this->times_[static_cast<std::size_t>(next_output)] : t_start;
-        if (t_lo != t_hi)
+        if (t_lo != t_hi) {
+          if (!forward_grid.empty()) backward_grid(forward_grid, t_hi, t_lo, opt.grid);
           solve_interval<Scalar>(dyn, z, g, t_hi, t_lo, opt, back_ws_, back_sol_, this->stats_);
+        }
         if (!output_inside) break;
         for (Index m = 0; m < n_; ++m) z(0, m) += dl_dys(next_output, m);
         --next_output;

@@ -23,7 +23,9 @@ struct GradOptions {
   std::string method = "direct";
 
   // ---- adjoint and checkpoint: the backward solve ----
-  // Method of the backward solve; empty = the forward method.
+  // Method of the backward solve; empty = the forward method. When the forward solve stepped on
+  // a user grid (SolveOptions::grid), the backward solve steps on the same grid, reversed;
+  // step_size carries over as it is.
   std::string adjoint_method;
   // Tolerances of the backward solve; 0 = the forward solve's rtol/atol (torchdiffeq's rule).
   double adjoint_rtol = 0;
