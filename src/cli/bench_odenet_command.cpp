@@ -3,8 +3,10 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/repeats.hpp"
 #include "neuralode/train/odenet.hpp"
 
 namespace neuralode::cli {
@@ -14,34 +16,43 @@ void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o);  // train_odenet_
 void add_bench_odenet_command(CLI::App& root) {
   auto b = std::make_shared<train::OdeNetBenchOptions>();
   auto json = std::make_shared<bool>(false);
+  auto repeats = std::make_shared<int>(1);
   CLI::App* cmd = bench_group(root).add_subcommand(
       "odenet", "Seconds per training iteration (batch 128), NFE and peak RSS of the image models");
   add_odenet_flags(*cmd, b->run);
   cmd->add_option("--iters", b->iters, "Timed iterations")->capture_default_str();
   cmd->add_option("--warmup", b->warmup, "Iterations before timing starts")->capture_default_str();
   cmd->add_flag("--json", *json, "One JSON object");
-  cmd->callback([b, json] {
-    const train::OdeNetBenchResult r = train::bench_odenet(*b);
-    const nlohmann::json j = {{"model", r.model},
-                              {"grad", r.grad},
-                              {"method", b->run.method},
-                              {"tol", b->run.tol},
-                              {"batch_size", r.batch_size},
-                              {"threads", r.threads},
-                              {"iters", r.iters},
-                              {"s_per_iter", r.seconds_per_iter},
-                              {"nfe_forward", r.nfe_forward},
-                              {"nfe_backward", r.nfe_backward},
-                              {"peak_rss_bytes", r.peak_rss_bytes},
-                              {"data", r.data}};
+  add_repeats_flag(*cmd, *repeats);
+  cmd->callback([b, json, repeats] {
+    // Every repeat starts from the same seed and batches: the same work each time.
+    std::vector<double> seconds;
+    train::OdeNetBenchResult r;
+    for (int k = 0; k < *repeats; ++k) {
+      r = train::bench_odenet(*b);
+      seconds.push_back(r.seconds_per_iter);
+    }
+    nlohmann::json j = {{"model", r.model},
+                        {"grad", r.grad},
+                        {"method", b->run.method},
+                        {"tol", b->run.tol},
+                        {"batch_size", r.batch_size},
+                        {"threads", r.threads},
+                        {"iters", r.iters},
+                        {"nfe_forward", r.nfe_forward},
+                        {"nfe_backward", r.nfe_backward},
+                        {"peak_rss_bytes", r.peak_rss_bytes},
+                        {"data", r.data}};
+    put_repeated(j, "s_per_iter", seconds);
     if (*json) {
       std::cout << j.dump() << "\n";
     } else {
       std::printf(
-          "%s (%s): %.3f s per iteration at batch %ld, %d thread(s); NFE %.1f forward / "
-          "%.1f backward; peak RSS %.0f MiB\n",
-          r.model.c_str(), r.grad.c_str(), r.seconds_per_iter, static_cast<long>(r.batch_size),
-          r.threads, r.nfe_forward, r.nfe_backward,
+          "%s (%s): %.3f s per iteration (median of %d runs, %.3f to %.3f) at batch %ld, %d "
+          "thread(s); NFE %.1f forward / %.1f backward; peak RSS %.0f MiB\n",
+          r.model.c_str(), r.grad.c_str(), j["s_per_iter"].get<double>(), *repeats,
+          j["s_per_iter_min"].get<double>(), j["s_per_iter_max"].get<double>(),
+          static_cast<long>(r.batch_size), r.threads, r.nfe_forward, r.nfe_backward,
           static_cast<double>(r.peak_rss_bytes) / (1 << 20));
     }
   });

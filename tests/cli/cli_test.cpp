@@ -215,10 +215,29 @@ TEST(CliOdeNet, TableOfAMissingRunExitsTwoNamingIt) {
   EXPECT_TRUE(contains(run.err, "nonexistent-neuralode-run")) << run.err;
 }
 
+// --repeats runs the same benchmark again (same seed, same work) and reports the median of the
+// timings with the extremes and every run.
+TEST(CliBench, RepeatsReportTheMedianAndTheExtremes) {
+  const CliRun run = run_cli("bench spiral --iters 12 --warmup 2 --repeats 3 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["repeats"].get<int>(), 3);
+  auto runs = j["ms_per_iter_runs"].get<std::vector<double>>();
+  ASSERT_EQ(runs.size(), 3u);
+  std::sort(runs.begin(), runs.end());
+  EXPECT_EQ(j["ms_per_iter"].get<double>(), runs[1]);
+  EXPECT_EQ(j["ms_per_iter_min"].get<double>(), runs[0]);
+  EXPECT_EQ(j["ms_per_iter_max"].get<double>(), runs[2]);
+  EXPECT_GT(runs[0], 0.0);
+  const CliRun bad = run_cli("bench spiral --repeats 0");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "--repeats")) << bad.err;
+}
+
 TEST(CliOdeNet, BenchHelpListsItsFlags) {
   const CliRun run = run_cli("bench odenet --help");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  for (const char* flag : {"--model", "--grad", "--iters", "--json"})
+  for (const char* flag : {"--model", "--grad", "--iters", "--json", "--repeats"})
     EXPECT_TRUE(contains(run.out, flag)) << flag;
 }
 
