@@ -7,6 +7,11 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
@@ -58,6 +63,31 @@ Scalar sum_of_squares(Index n, const Scalar* num, const Scalar* y_a, const Scala
   };
   Scalar lane[kLanes] = {};
   Index i = 0;
+#if defined(__AVX512F__)
+  // double with a scalar atol (the common case): the eight lanes are one register, and 1 / scale
+  // is the 14-bit reciprocal estimate refined by two Newton steps (relative error ~2^-56, below
+  // double's rounding) instead of a division, whose throughput (one per 16 cycles for 8 doubles)
+  // was a sixth of an adaptive step at 64 components. An atol below 1e-290 keeps the division:
+  // the estimate of a subnormal scale is infinite.
+  if constexpr (std::is_same_v<Scalar, double> && !kAtolArray && !kWeights) {
+    if (atol0 >= 1e-290) {
+      const __m512d vr = _mm512_set1_pd(rtol), va = _mm512_set1_pd(atol0),
+                    two = _mm512_set1_pd(2.0);
+      __m512d acc = _mm512_setzero_pd();
+      for (; i + kLanes <= n; i += kLanes) {
+        const __m512d a = _mm512_abs_pd(_mm512_loadu_pd(y_a + i));
+        const __m512d b = _mm512_abs_pd(_mm512_loadu_pd(y_b + i));
+        const __m512d scale = _mm512_fmadd_pd(vr, _mm512_max_pd(a, b), va);
+        __m512d inv = _mm512_rcp14_pd(scale);
+        inv = _mm512_mul_pd(inv, _mm512_fnmadd_pd(scale, inv, two));
+        inv = _mm512_mul_pd(inv, _mm512_fnmadd_pd(scale, inv, two));
+        const __m512d r = _mm512_mul_pd(_mm512_loadu_pd(num + i), inv);
+        acc = _mm512_fmadd_pd(r, r, acc);
+      }
+      _mm512_storeu_pd(lane, acc);
+    }
+  }
+#endif
   for (; i + kLanes <= n; i += kLanes)
     for (Index l = 0; l < kLanes; ++l) lane[l] += term(i + l);
   for (; i < n; ++i) lane[0] += term(i);
