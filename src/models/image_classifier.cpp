@@ -196,9 +196,10 @@ void ImageClassifier<Scalar>::backward(ConstMatrixView<Scalar> dlogits, std::spa
                           " entries; the model has " + std::to_string(num_params()) +
                           " parameters");
   std::fill(grad.begin(), grad.end(), Scalar(0));
-  x_bar_.resize(dlogits.rows(), input_features());
-  net_.backward(dlogits, MatrixView<Scalar>(x_bar_.data(), x_bar_.rows(), x_bar_.cols()),
-                grad.data(), nullptr);
+  // The images' cotangent is not wanted: a null x_bar lets the first convolution skip its
+  // backward-data pass (13.6 ms of an ODE-Net iteration at batch 128).
+  net_.backward(dlogits, MatrixView<Scalar>(nullptr, dlogits.rows(), input_features()), grad.data(),
+                nullptr);
 }
 
 template <class Scalar>

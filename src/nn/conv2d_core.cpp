@@ -159,7 +159,9 @@ void ConvLayerCore<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<S
                                      Scalar* theta_bar, Scalar* t_bar) {
   assert(rows_forward_ >= 0 && "backward without forward");
   check("y_bar", y_bar.rows(), y_bar.cols(), rows_forward_, out_features());
-  check("x_bar", x_bar.rows(), x_bar.cols(), rows_forward_, in_features());
+  // A null x_bar: the input's cotangent is not needed (Layer::skips_input_adjoint).
+  if (x_bar.data() != nullptr)
+    check("x_bar", x_bar.rows(), x_bar.cols(), rows_forward_, in_features());
   Scalar* w_bar = theta_bar ? theta_bar + (time_channel_ ? kk_ : 0) : nullptr;
   kernel_->backward(ConvKernel<Scalar>::kForward, y_bar, image_weights(), x_bar, w_bar);
   offset_backward(t_forward_, y_bar, theta_bar, t_bar);

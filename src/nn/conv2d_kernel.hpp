@@ -29,8 +29,9 @@ class ConvKernel {
   // y = conv(x, w); y is overwritten.
   virtual void forward(Slot slot, ConstMatrixView<Scalar> x, const Scalar* w,
                        MatrixView<Scalar> y) = 0;
-  // x_bar = conv^T(y_bar, w) (overwrites); w_bar += d<y_bar, conv(x_slot, w)>/dw when non-null
-  // (same layout and ldw as w). x_slot is the input last given to forward() in `slot`.
+  // x_bar = conv^T(y_bar, w) (overwrites) unless x_bar.data() is null; w_bar += d<y_bar,
+  // conv(x_slot, w)>/dw when non-null (same layout and ldw as w). x_slot is the input last given
+  // to forward() in `slot`.
   virtual void backward(Slot slot, ConstMatrixView<Scalar> y_bar, const Scalar* w,
                         MatrixView<Scalar> x_bar, Scalar* w_bar) = 0;
 };

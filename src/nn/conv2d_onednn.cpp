@@ -67,18 +67,23 @@ class OnednnConv final : public ConvKernel<float> {
 
   void backward(Slot slot, ConstMatrixView<float> y_bar, const float* w, MatrixView<float> x_bar,
                 float* w_bar) override {
-    assert(y_bar.cols() == g_.out_features() && x_bar.cols() == g_.in_features());
+    assert(y_bar.cols() == g_.out_features() &&
+           (x_bar.data() == nullptr || x_bar.cols() == g_.in_features()));
     Entry& e = entry(y_bar.rows());
     e.y_bar_plain.set_data_handle(const_cast<float*>(y_bar.data()));
-    e.x_bar_plain.set_data_handle(x_bar.data());
-    e.w_plain.set_data_handle(const_cast<float*>(w));
-    // Backward data.
+    // y_bar in the blocked layout: backward data reads it, and so does backward weights unless
+    // its own layout differs.
     e.run(e.reorder_ybar_bd, {{DNNL_ARG_FROM, &e.y_bar_plain}, {DNNL_ARG_TO, &e.ybar_bd}});
-    e.run(e.reorder_w_bd, {{DNNL_ARG_FROM, &e.w_plain}, {DNNL_ARG_TO, &e.w_bd}});
-    e.run(e.bwd_data, {{DNNL_ARG_DIFF_DST, &e.ybar_bd},
-                       {DNNL_ARG_WEIGHTS, &e.w_bd},
-                       {DNNL_ARG_DIFF_SRC, &e.diff_src}});
-    e.run(e.reorder_dx, {{DNNL_ARG_FROM, &e.diff_src}, {DNNL_ARG_TO, &e.x_bar_plain}});
+    // Backward data, unless the caller has no use for x_bar.
+    if (x_bar.data() != nullptr) {
+      e.x_bar_plain.set_data_handle(x_bar.data());
+      e.w_plain.set_data_handle(const_cast<float*>(w));
+      e.run(e.reorder_w_bd, {{DNNL_ARG_FROM, &e.w_plain}, {DNNL_ARG_TO, &e.w_bd}});
+      e.run(e.bwd_data, {{DNNL_ARG_DIFF_DST, &e.ybar_bd},
+                         {DNNL_ARG_WEIGHTS, &e.w_bd},
+                         {DNNL_ARG_DIFF_SRC, &e.diff_src}});
+      e.run(e.reorder_dx, {{DNNL_ARG_FROM, &e.diff_src}, {DNNL_ARG_TO, &e.x_bar_plain}});
+    }
     // Backward weights, from the input kept in `slot`.
     if (w_bar) {
       assert(e.have[slot] && "ConvKernel::backward without a forward in this slot");

@@ -46,12 +46,15 @@ class ReferenceConv final : public ConvKernel<Scalar> {
   void backward(Slot slot, ConstMatrixView<Scalar> y_bar, const Scalar* w, MatrixView<Scalar> x_bar,
                 Scalar* w_bar) override {
     assert(inputs_[slot] != nullptr && rows_[slot] == y_bar.rows());
-    assert(y_bar.cols() == g_.out_features() && x_bar.cols() == g_.in_features());
+    assert(y_bar.cols() == g_.out_features() &&
+           (x_bar.data() == nullptr || x_bar.cols() == g_.in_features()));
     for (Index n = 0; n < y_bar.rows(); ++n) {
       y_t_ = ConstMatrixView<Scalar>(y_bar.row(n).data(), g_.out_channels, g_.out_pixels())
                  .transpose();
-      mm_->backward_input(view(y_t_), w, ldw_, mview(col_bar_));
-      col2im(x_bar.row(n).data());
+      if (x_bar.data() != nullptr) {  // null: the input's cotangent is not wanted
+        mm_->backward_input(view(y_t_), w, ldw_, mview(col_bar_));
+        col2im(x_bar.row(n).data());
+      }
       if (w_bar) {
         im2col(inputs_[slot] + n * g_.in_features());
         mm_->backward_weight(view(y_t_), view(col_), w_bar, ldw_);

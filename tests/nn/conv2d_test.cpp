@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "neuralode/error.hpp"
+#include "neuralode/nn/activation.hpp"
 #include "neuralode/nn/concat_conv2d.hpp"
 #include "neuralode/nn/gradcheck.hpp"
 #include "neuralode/nn/init.hpp"
+#include "neuralode/nn/sequential.hpp"
 #include "nn/layer_calls.hpp"
 
 #include "support/alloc_counter.hpp"
@@ -241,6 +243,54 @@ TEST(ConcatConv2d, TimeGradientIsTheTimeChannelContraction) {
   double t_bar = 0;
   bwd(cc, Matrix<double>::Ones(2, 9), x_bar, nullptr, &t_bar);
   EXPECT_DOUBLE_EQ(t_bar, 2 * (4 * 4 + 4 * 6 + 9));
+}
+
+// A null x_bar (Layer::skips_input_adjoint): the parameter and time gradients are the same as with
+// one, to the bit (the same kernels run on the same inputs), on both kernels (float: oneDNN,
+// double: reference), alone and as the first layer of a Sequential. A Sequential whose first
+// layer cannot skip (an activation) still gives the same gradients.
+template <class Scalar>
+void expect_same_gradients_without_input_adjoint(bool concat, const Conv2dOptions& o) {
+  auto conv = make<Scalar>(concat, o);
+  ASSERT_TRUE(conv->skips_input_adjoint());
+  const auto pd = default_params(*make<double>(concat, o), 5);
+  std::vector<Scalar> p(pd.begin(), pd.end());
+  conv->bind(p.data());
+  const Index batch = 3, in = conv->in_features(), out = conv->out_features();
+  const Matrix<Scalar> x = random_matrix(batch, in, 6).cast<Scalar>();
+  const Matrix<Scalar> a = random_matrix(batch, out, 7).cast<Scalar>();
+  Matrix<Scalar> y(batch, out), x_bar(batch, in);
+  auto gradients = [&](Layer<Scalar>& layer, bool with_x_bar) {
+    std::vector<Scalar> g(p.size(), Scalar(0));
+    Scalar t_bar = 0;
+    layer.forward(Scalar(0.3), ConstMatrixView<Scalar>(x.data(), batch, in),
+                  MatrixView<Scalar>(y.data(), batch, out));
+    layer.backward(ConstMatrixView<Scalar>(a.data(), batch, out),
+                   MatrixView<Scalar>(with_x_bar ? x_bar.data() : nullptr, batch, in), g.data(),
+                   &t_bar);
+    g.push_back(t_bar);
+    return g;
+  };
+  EXPECT_EQ(gradients(*conv, false), gradients(*conv, true));
+
+  Sequential<Scalar> seq(make<Scalar>(concat, o));
+  seq.bind(p.data());
+  EXPECT_EQ(gradients(seq, false), gradients(seq, true));
+  Sequential<Scalar> relu_first(std::make_unique<Activation<Scalar>>(ActivationFn::relu, in),
+                                make<Scalar>(concat, o));
+  ASSERT_FALSE(relu_first[0].skips_input_adjoint());
+  relu_first.bind(p.data());
+  EXPECT_EQ(gradients(relu_first, false), gradients(relu_first, true));
+}
+
+TEST(Conv2d, NullInputAdjointGivesTheSameParameterGradients) {
+  const Conv2dOptions o{
+      .in_channels = 3, .out_channels = 4, .kernel_size = 3, .padding = 1, .height = 5, .width = 5};
+  for (bool concat : {false, true}) {
+    SCOPED_TRACE(label(concat, o));
+    expect_same_gradients_without_input_adjoint<float>(concat, o);
+    expect_same_gradients_without_input_adjoint<double>(concat, o);
+  }
 }
 
 // oneDNN (float) against the reference path (double) on the shapes the ODE-Net field uses.

@@ -96,7 +96,6 @@ class ImageClassifier {
   Index down_params_ = 0, middle_params_ = 0, head_params_ = 0;
   std::vector<Scalar> params_;
   std::vector<nn::ParamView> views_;
-  Matrix<Scalar> x_bar_;  // the input's cotangent (computed by the first layer, then dropped)
 };
 
 extern template class ImageClassifier<float>;

@@ -71,6 +71,7 @@ class Conv2d : public Layer<Scalar> {
   // x, y, ... have in_features() / out_features() columns and equal rows; InvalidArgument
   // otherwise, naming the argument and the expected shape.
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  bool skips_input_adjoint() const override { return true; }  // x_bar.data() may be null
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,

@@ -64,6 +64,11 @@ class Layer {
   virtual void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                         Scalar* t_bar) = 0;
 
+  // Whether backward() accepts an x_bar whose data() is null, meaning that the caller does not
+  // need the input's cotangent (the first layer of a model whose inputs are data, such as an
+  // image classifier's first convolution): the layer then adds theta_bar and t_bar only. A layer
+  // that says false is always given an x_bar to write.
+  virtual bool skips_input_adjoint() const { return false; }
   // Tangent pass: y = layer(t, x), y_dot = (dy/dx) x_dot.
   virtual void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
                                MatrixView<Scalar> y, MatrixView<Scalar> y_dot) = 0;

@@ -36,6 +36,9 @@ class Sequential : public Layer<Scalar> {
   void bind(Scalar* params) override;
 
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  // x_bar may have a null data(): the first layer then skips the input's cotangent if it can
+  // (skips_input_adjoint), or writes it into a scratch buffer.
+  bool skips_input_adjoint() const override { return true; }
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
