@@ -1,6 +1,13 @@
 // Small vector fields written out by hand for the gradient tests, independent of the nn layers.
 #pragma once
 
+// GCC 12 reports false "used uninitialized" warnings inside its own AVX-512 intrinsics
+// (_mm512_undefined_*) as Eigen's vectorised reductions inline them; nothing is uninitialised.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #include <Eigen/Dense>
 #include <cmath>
 #include <vector>
