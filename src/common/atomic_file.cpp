@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cerrno>
 #include <string>
-#include <system_error>
 
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
@@ -16,10 +15,6 @@
 namespace neuralode::detail {
 
 namespace {
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 // Writes all of `bytes`, retrying short writes and EINTR; returns 0 or an errno value.
 int write_all(int fd, std::string_view bytes) {

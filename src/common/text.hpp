@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 namespace neuralode::detail {
 
@@ -12,6 +13,12 @@ inline std::string num(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", x);
   return buf;
+}
+
+// The system's message for an errno value ("No such file or directory"); unlike std::strerror,
+// safe to call from several threads.
+inline std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
 }
 
 // Concatenates anything streamable: cat("times[", i, "] = ", num(t)).

@@ -43,9 +43,8 @@ class Adjoint final : public GradientMethod<Scalar> {
     std::copy(sol.state(T - 1).data(), sol.state(T - 1).data() + n, z.data());
     for (Index m = 0; m < n; ++m) z(0, n + m) = dl_dys(T - 1, m);
     for (Index i = T - 1; i >= 1; --i) {
-      if (!forward_grid.empty())
-        backward_grid(forward_grid, this->times_[static_cast<std::size_t>(i)],
-                      this->times_[static_cast<std::size_t>(i - 1)], opt.grid);
+      backward_grid(forward_grid, this->times_[static_cast<std::size_t>(i)],
+                    this->times_[static_cast<std::size_t>(i - 1)], opt.grid);
       solve_interval<Scalar>(dyn, z, g, this->times_[static_cast<std::size_t>(i)],
                              this->times_[static_cast<std::size_t>(i - 1)], opt, back_ws_,
                              back_sol_, this->stats_);

@@ -93,9 +93,9 @@ void solve_interval(ode::System<Scalar>& dyn, Matrix<Scalar>& z, std::span<Scala
 
 // The backward solve's grid for the interval from t_from back to t_to when the forward solve
 // stepped on a user grid (SolveOptions::grid): the forward grid's points strictly between the two,
-// in the backward direction, framed by t_from and t_to. Without it the backward solve of a
-// fixed-step method would take one step per output interval, whatever grid the forward used (as
-// torchdiffeq's adjoint reuses the forward's grid options, so does this).
+// in the backward direction, framed by t_from and t_to; empty when the forward had no grid. Without
+// it the backward solve of a fixed-step method would take one step per output interval, whatever
+// grid the forward used (as torchdiffeq's adjoint reuses the forward's grid options, so does this).
 //
 // The comparison is in Scalar: a grid point that rounds to t_from or t_to (the float times the
 // interval ends come as) is not "between", or it would add a sliver step of ~1e-8.
@@ -103,6 +103,7 @@ template <class Scalar>
 void backward_grid(const std::vector<double>& forward_grid, Scalar t_from, Scalar t_to,
                    std::vector<double>& out) {
   out.clear();
+  if (forward_grid.empty()) return;
   out.push_back(static_cast<double>(t_from));
   const Scalar lo = std::min(t_from, t_to), hi = std::max(t_from, t_to);
   // The forward grid runs from t_to's side to t_from's; walk it from its end.
@@ -123,7 +124,7 @@ inline ode::SolveOptions backward_options(const ode::SolveOptions& forward, cons
   if (g.adjoint_rtol > 0) b.rtol = g.adjoint_rtol;
   if (g.adjoint_atol > 0) b.atol = g.adjoint_atol;
   b.first_step = 0;
-  b.grid.clear();  // per interval, from backward_grid()
+  b.grid.clear();  // set per interval by backward_grid()
   b.atol_per_component.clear();
   b.norm_weights.clear();
   b.quadrature_norm_weight = g.adjoint_norm == AdjointNorm::seminorm ? 0.0 : 1.0;

@@ -142,7 +142,7 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
         const Scalar t_lo =
             output_inside ? this->times_[static_cast<std::size_t>(next_output)] : t_start;
         if (t_lo != t_hi) {
-          if (!forward_grid.empty()) backward_grid(forward_grid, t_hi, t_lo, opt.grid);
+          backward_grid(forward_grid, t_hi, t_lo, opt.grid);
           solve_interval<Scalar>(dyn, z, g, t_hi, t_lo, opt, back_ws_, back_sol_, this->stats_);
         }
         if (!output_inside) break;

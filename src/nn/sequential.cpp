@@ -99,13 +99,9 @@ void Sequential<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scal
   }
   // Without an x_bar, a first layer that cannot skip its input's cotangent writes it into the
   // ping-pong buffer layer 1 did not use (g_[0]; layer 1 wrote g_[1]).
-  // (Assigning to a Map would copy values: a new view is made instead.)
-  if (x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint()) {
-    layers_[0]->backward(cur, sized(g_[0], y_bar.rows(), layers_[0]->in_features()), theta_bar,
-                         t_bar);
-    return;
-  }
-  layers_[0]->backward(cur, x_bar, theta_bar, t_bar);
+  const bool scratch = x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint();
+  layers_[0]->backward(cur, scratch ? sized(g_[0], y_bar.rows(), layers_[0]->in_features()) : x_bar,
+                       theta_bar, t_bar);
 }
 
 template <class Scalar>

@@ -15,7 +15,6 @@
 #include <set>
 #include <sstream>
 #include <string_view>
-#include <system_error>
 
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
@@ -30,6 +29,7 @@ void throw_tensor_error(const std::string& message) {
 namespace neuralode::train {
 
 using neuralode::detail::cat;
+using neuralode::detail::errno_text;
 using json = nlohmann::ordered_json;
 
 namespace {
@@ -42,10 +42,6 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string s = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-std::string errno_text(int err) {
-  return std::error_code(err, std::generic_category()).message();
 }
 
 // Bytes a shape of a dtype needs, or -1 when a dimension is negative or the count overflows.

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <system_error>
 
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
@@ -13,13 +12,10 @@
 namespace neuralode::train {
 
 using neuralode::detail::cat;
+using neuralode::detail::errno_text;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-std::string errno_text(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
 
 // Lines of an existing log, without those whose `key` (an iteration count) exceeds last (and
 // without a torn last line that is not valid JSON, which a crash mid-write could leave), written

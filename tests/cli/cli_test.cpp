@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "neuralode/version.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -25,12 +26,7 @@ struct CliRun {
   std::string err;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using neuralode::test_support::read_file;
 
 // Runs `neuralode <args>` through the shell with stdout and stderr captured to temporary files.
 CliRun run_cli(const std::string& args) {

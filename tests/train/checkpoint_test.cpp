@@ -22,40 +22,16 @@
 #include "neuralode/train/lr_schedule.hpp"
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace neuralode::train {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory per test, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / (std::string("neuralode_ckpt_") + info->test_suite_name() +
-                                         "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
+using test_support::TempDir;
 
- private:
-  fs::path path_;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_file;
 
 void spit(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -89,10 +65,10 @@ bool contains(const std::string& text, const std::string& part) {
 TEST(Checkpoint, BytesFollowTheSafetensorsLayout) {
   // One F32 tensor [1.0f]: u64 LE header length, the JSON header padded with spaces so the data
   // starts at a multiple of 8, then 00 00 80 3f (1.0f little-endian).
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   const std::vector<float> one{1.0f};
   write_checkpoint(dir / "a.safetensors", {Tensor::of<float>("x", {1}, one)}, {{"k", "v"}});
-  const std::string bytes = slurp(dir / "a.safetensors");
+  const std::string bytes = read_file(dir / "a.safetensors");
   ASSERT_GE(bytes.size(), 12u);
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= std::uint64_t(std::uint8_t(bytes[i])) << (8 * i);
@@ -109,7 +85,7 @@ TEST(Checkpoint, BytesFollowTheSafetensorsLayout) {
 }
 
 TEST(Checkpoint, RoundTripsEveryDtypeShapeAndMetadata) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   const std::vector<float> f{1.5f, -2.25f, 3e-38f, 1e38f, 0.0f, -0.0f};
   const std::vector<double> d{1.0 / 3.0, -1e-300};
   const std::vector<std::int64_t> i{-(std::int64_t(1) << 62), 7};
@@ -147,7 +123,7 @@ TEST(Checkpoint, RoundTripsEveryDtypeShapeAndMetadata) {
 }
 
 TEST(Checkpoint, WriteRejectsInconsistentTensorsBeforeTouchingTheDisk) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   const std::vector<float> v{1, 2};
   Tensor bad = Tensor::of<float>("x", {2}, v);
   bad.shape = {3};
@@ -203,7 +179,7 @@ TEST(Checkpoint, ReadRejectsMalformedFilesNamingFileAndProblem) {
        "__metadata__['iteration'] is not a string"},
       {"missing offsets", raw_file(R"({"x":{"dtype":"U8","shape":[1]}})", "1"), "data_offsets"},
   };
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   for (const auto& c : cases) {
     const fs::path p = dir / "bad.safetensors";
     spit(p, c.bytes);
@@ -217,7 +193,7 @@ TEST(Checkpoint, ReadRejectsMalformedFilesNamingFileAndProblem) {
 
 TEST(Checkpoint, ReadsAFileWrittenWithUnpaddedHeaderAndGaps) {
   // Other writers need not pad, and may leave unused bytes between tensors; both are readable.
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   spit(dir / "x", raw_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
                            R"("b":{"dtype":"U8","shape":[1],"data_offsets":[3,4]}})",
                            std::string("\x01\x02\x00\x03", 4)));
@@ -237,10 +213,10 @@ Checkpoint small_checkpoint(float value) {
 }
 
 TEST(Checkpoint, FailedWriteLeavesThePreviousCheckpointIntact) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   const fs::path path = dir / "run.safetensors";
   write_checkpoint(path, small_checkpoint(1.0f));
-  const std::string before = slurp(path);
+  const std::string before = read_file(path);
 
   // (1) The temporary file cannot be created: its name (".<name>.<pid>.<n>.tmp") is longer than
   // the file system allows (NAME_MAX, 255 bytes) while the checkpoint's own name (250 bytes) is
@@ -256,7 +232,7 @@ TEST(Checkpoint, FailedWriteLeavesThePreviousCheckpointIntact) {
                 contains(msg, "cannot create the temporary file"))
         << msg;
     EXPECT_TRUE(contains(msg, "previous checkpoint, if any, is unchanged")) << msg;
-    EXPECT_EQ(slurp(long_path), before);
+    EXPECT_EQ(read_file(long_path), before);
     fs::remove(long_path);  // the later cases count the directory's entries
   }
   std::string msg;
@@ -278,7 +254,7 @@ TEST(Checkpoint, FailedWriteLeavesThePreviousCheckpointIntact) {
     std::signal(SIGXFSZ, old_handler);
     EXPECT_TRUE(contains(msg, "writing")) << msg;
   }
-  EXPECT_EQ(slurp(path), before);
+  EXPECT_EQ(read_file(path), before);
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1)
       << "a temporary file was left behind";
 
@@ -293,7 +269,7 @@ TEST(Checkpoint, FailedWriteLeavesThePreviousCheckpointIntact) {
     msg = io_error_of([&] { write_checkpoint(path, small_checkpoint(4.0f)); });
     fs::permissions(dir.path(), fs::perms::owner_write, fs::perm_options::add);
     EXPECT_TRUE(contains(msg, "cannot create the temporary file")) << msg;
-    EXPECT_EQ(slurp(path), before);
+    EXPECT_EQ(read_file(path), before);
   }
 
   // And a successful write replaces it, leaving no temporary behind.
@@ -351,7 +327,7 @@ TEST(Checkpoint, ParamsOfAnotherModelAreRejectedNamingTheView) {
 }
 
 TEST(Checkpoint, OptimizerStateAndRngRoundTripThroughAFile) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   Adam<float> adam({.lr = 0.01, .amsgrad = true});
   std::vector<float> p{1, 2, 3}, g{0.5f, -1, 2};
   adam.step(p, g);
@@ -448,7 +424,7 @@ struct TrainingRun {
 };
 
 TEST(Checkpoint, ResumedRunMatchesTheUninterruptedRunBitForBit) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   // Uninterrupted: 40 iterations.
   TrainingRun straight;
   {
@@ -475,13 +451,13 @@ TEST(Checkpoint, ResumedRunMatchesTheUninterruptedRunBitForBit) {
   EXPECT_EQ(resumed.params, straight.params);  // exact: same operations on the same bits
   EXPECT_EQ(resumed.opt->state().buffers, straight.opt->state().buffers);
   EXPECT_EQ(resumed.rng, straight.rng);
-  EXPECT_EQ(slurp(dir / "resumed.jsonl"), slurp(dir / "straight.jsonl"));
+  EXPECT_EQ(read_file(dir / "resumed.jsonl"), read_file(dir / "straight.jsonl"));
 }
 
 // ---- MetricsLog ---------------------------------------------------------------------------------
 
 TEST(MetricsLog, WritesOneFlushedJsonObjectPerLine) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   MetricsLog log(dir / "m.jsonl");
   log.write(MetricsRecord()
                 .add("iteration", std::int64_t{1})
@@ -492,7 +468,7 @@ TEST(MetricsLog, WritesOneFlushedJsonObjectPerLine) {
                 .add("diverged", NAN)
                 .add_json("stats", R"({"accepted": 10, "rejected": 2})"));
   // Flushed: readable before the log is closed.
-  EXPECT_EQ(slurp(dir / "m.jsonl"),
+  EXPECT_EQ(read_file(dir / "m.jsonl"),
             R"({"iteration":1,"loss":0.25,"nfe":26,"method":"dopri5","ok":true,"diverged":null,)"
             R"("stats":{"accepted":10,"rejected":2}})"
             "\n");
@@ -502,29 +478,29 @@ TEST(MetricsLog, WritesOneFlushedJsonObjectPerLine) {
 }
 
 TEST(MetricsLog, TruncatesANewRunAndAppendsWhenResuming) {
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   spit(dir / "m.jsonl", "{\"iteration\":1}\n");
   {
     MetricsLog log(dir / "m.jsonl", {.append = true});
     log.write(MetricsRecord().add("iteration", 2));
   }
-  EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
+  EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
   {
     MetricsLog log(dir / "m.jsonl");
     log.write(MetricsRecord().add("iteration", 1));
   }
-  EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iteration\":1}\n");
+  EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iteration\":1}\n");
   // drop_after_iteration also drops a torn last line.
   spit(dir / "m.jsonl", "{\"iteration\":1}\n{\"iteration\":2}\n{\"iteration\":3}\n{\"itera");
   { MetricsLog log(dir / "m.jsonl", {.append = true, .drop_after_iteration = 2}); }
-  EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
+  EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
   // Another iteration key (the spiral demo's lines count in "iter").
   spit(dir / "m.jsonl", "{\"iter\":20}\n{\"iter\":40}\n{\"iter\":60}\n");
   {
     MetricsLog log(dir / "m.jsonl",
                    {.append = true, .drop_after_iteration = 40, .iteration_key = "iter"});
   }
-  EXPECT_EQ(slurp(dir / "m.jsonl"), "{\"iter\":20}\n{\"iter\":40}\n");
+  EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iter\":20}\n{\"iter\":40}\n");
   const std::string msg = io_error_of([&] { MetricsLog log(dir / "no/dir/m.jsonl"); });
   EXPECT_TRUE(contains(msg, "no/dir/m.jsonl")) << msg;
 }
@@ -546,7 +522,7 @@ TEST(SafetensorsInterop, PythonReadsOurCheckpointExactly) {
            << "numpy and safetensors: install them (python3 -m pip install numpy safetensors; "
            << "see docs/training.md) or point NEURALODE_PYTHON at an interpreter that has them.";
 
-  ScratchDir dir;
+  TempDir dir{"ckpt"};
   const std::vector<float> weight{-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f};
   const std::vector<double> bias{1.0 / 3.0, -2.5, 1e-300};
   const std::vector<std::int64_t> counts{-(std::int64_t(1) << 40), 0, 7, std::int64_t(1) << 62};

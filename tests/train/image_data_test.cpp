@@ -20,6 +20,7 @@
 
 #include "neuralode/error.hpp"
 #include "support/alloc_counter.hpp"
+#include "support/temp_dir.hpp"
 
 namespace neuralode::train {
 namespace {
@@ -27,26 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
-// A fresh directory per test, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / (std::string("neuralode_idx_") + info->test_suite_name() +
-                                         "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 void put_u32(Bytes& b, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(v >> shift));
@@ -121,14 +103,14 @@ void expect_invalid(F f, std::initializer_list<std::string> parts) {
 }
 
 TEST(ReadIdx, PlainRoundTrip) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "img", idx_images(3, 2, 3, kPixels));
   write_plain(dir / "lbl", idx_labels(kLabels));
   expect_matches_small(read_idx(dir / "img", dir / "lbl"));
 }
 
 TEST(ReadIdx, GzipRoundTripAndMixed) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_gzip(dir / "img.gz", idx_images(3, 2, 3, kPixels));
   write_gzip(dir / "lbl.gz", idx_labels(kLabels));
   write_plain(dir / "lbl", idx_labels(kLabels));
@@ -138,7 +120,7 @@ TEST(ReadIdx, GzipRoundTripAndMixed) {
 }
 
 TEST(ReadIdx, DetectsGzipByContentNotName) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_gzip(dir / "images-no-suffix", idx_images(3, 2, 3, kPixels));
   write_plain(dir / "labels-plain.gz", idx_labels(kLabels));
   expect_matches_small(read_idx(dir / "images-no-suffix", dir / "labels-plain.gz"));
@@ -146,7 +128,7 @@ TEST(ReadIdx, DetectsGzipByContentNotName) {
 
 TEST(ReadIdx, LargerThanOneChunk) {
   // More bytes than one internal read chunk, so the growth and chunk loop are exercised.
-  ScratchDir dir;
+  TempDir dir{"idx"};
   const std::uint32_t count = 300, rows = 28, cols = 28;
   Bytes pixels(count * rows * cols);
   for (std::size_t i = 0; i < pixels.size(); ++i)
@@ -164,7 +146,7 @@ TEST(ReadIdx, LargerThanOneChunk) {
 }
 
 TEST(ReadIdx, RejectsWrongMagic) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "img", idx_images(3, 2, 3, kPixels));
   write_plain(dir / "lbl", idx_labels(kLabels));
   // Swapped arguments: each file has the other kind's magic.
@@ -180,7 +162,7 @@ TEST(ReadIdx, RejectsWrongMagic) {
 }
 
 TEST(ReadIdx, RejectsTruncatedData) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "lbl", idx_labels(kLabels));
   Bytes img = idx_images(3, 2, 3, kPixels);
   img.pop_back();
@@ -203,7 +185,7 @@ TEST(ReadIdx, RejectsTruncatedData) {
 }
 
 TEST(ReadIdx, RejectsCutOrCorruptGzip) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "lbl", idx_labels(kLabels));
   write_gzip(dir / "img.gz", idx_images(3, 2, 3, kPixels));
   Bytes gz = slurp(dir / "img.gz");
@@ -218,7 +200,7 @@ TEST(ReadIdx, RejectsCutOrCorruptGzip) {
 }
 
 TEST(ReadIdx, RejectsTrailingBytes) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "lbl", idx_labels(kLabels));
   Bytes img = idx_images(3, 2, 3, kPixels);
   img.push_back(0);
@@ -237,7 +219,7 @@ TEST(ReadIdx, RejectsTrailingBytes) {
 }
 
 TEST(ReadIdx, RejectsCountMismatchLabelRangeAndShapes) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "img", idx_images(3, 2, 3, kPixels));
   write_plain(dir / "lbl2", idx_labels(Bytes{1, 2}));
   expect_invalid([&] { read_idx(dir / "img", dir / "lbl2"); },
@@ -252,7 +234,7 @@ TEST(ReadIdx, RejectsCountMismatchLabelRangeAndShapes) {
 }
 
 TEST(ReadIdx, RejectsMissingFiles) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_plain(dir / "lbl", idx_labels(kLabels));
   expect_invalid([&] { read_idx(dir / "nope", dir / "lbl"); },
                  {"image file", "nope", "does not exist"});
@@ -263,7 +245,7 @@ TEST(ReadIdx, RejectsMissingFiles) {
 
 // Writes the four MNIST-style files: train with `train` images, t10k with `test` images, 1 x 2
 // each.
-void write_mnist_style(const ScratchDir& dir, bool gzip_train, bool gzip_test, std::uint8_t fill) {
+void write_mnist_style(const TempDir& dir, bool gzip_train, bool gzip_test, std::uint8_t fill) {
   auto write = [&](const std::string& stem, std::uint32_t n, bool gz) {
     const Bytes pixels(2 * n, fill);
     const Bytes labels(n, 1);
@@ -277,7 +259,7 @@ void write_mnist_style(const ScratchDir& dir, bool gzip_train, bool gzip_test, s
 }
 
 TEST(LoadMnistStyle, ReadsPlainOrGzipAndPrefersPlain) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_mnist_style(dir, true, false, 255);
   ImageData d = load_mnist_style(dir.path());
   EXPECT_EQ(d.train.count, 5);
@@ -292,7 +274,7 @@ TEST(LoadMnistStyle, ReadsPlainOrGzipAndPrefersPlain) {
 }
 
 TEST(LoadMnistStyle, ListsTheNamesLookedFor) {
-  ScratchDir dir;
+  TempDir dir{"idx"};
   write_mnist_style(dir, true, true, 3);
   fs::remove(dir / "t10k-labels-idx1-ubyte.gz");
   expect_invalid([&] { load_mnist_style(dir.path()); },
