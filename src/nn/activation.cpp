@@ -16,6 +16,7 @@
 
 #include "neuralode/error.hpp"
 #include "nn/detail/shapes.hpp"
+#include "nn/detail/simd.hpp"
 
 namespace neuralode::nn {
 namespace {
@@ -102,6 +103,25 @@ void tanh_into(Index n, const Scalar* xp, Scalar* yp) {
   }
 }
 
+// y = tanh(x) and d1 = 1 - y^2 in one pass over float packs, the last one partial: an Eigen
+// expression over a Map runs scalar code up to the first aligned element and after the last
+// whole packet, which at the spiral's 20 x 50 entries was 11 % of the field's forward (perf).
+inline void tanh_and_slope(Index n, const float* x, float* y, float* d1) {
+  using P = detail::simd::Pack<float>;
+  const P::Reg one = P::set1(1.0f);
+  Index i = 0;
+  for (; i + P::width <= n; i += P::width) {
+    const P::Reg t = P::tanh(P::load(x + i));
+    P::store(y + i, t);
+    P::store(d1 + i, P::sub(one, P::mul(t, t)));
+  }
+  if (i < n) {
+    const P::Reg t = P::tanh(P::load(x + i, n - i));
+    P::store(y + i, t, n - i);
+    P::store(d1 + i, P::sub(one, P::mul(t, t)), n - i);
+  }
+}
+
 // y = sigma(x), d1 = sigma'(x) and, if d2 is non-null, d2 = sigma''(x); n entries each.
 template <class Scalar>
 void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1p, Scalar* d2p) {
@@ -115,6 +135,9 @@ void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1
       if (d2p) Arr<Scalar>(d2p, n).setZero();
       return;
     case ActivationFn::tanh:
+      if constexpr (std::is_same_v<Scalar, float>) {
+        if (!d2p) return tanh_and_slope(n, xp, yp, d1p);
+      }
       tanh_into<Scalar>(n, xp, yp);
       d1 = one - y.square();
       if (d2p) Arr<Scalar>(d2p, n) = Scalar(-2) * y * d1;

@@ -47,7 +47,15 @@ double ulps(float got, double want) {
 // leaves one ulp for inputs between the grid points. The reference is std::tanh of the same
 // float, in double. (Session 3 tried replacing the interpolant's division by a refined
 // reciprocal: 4.54 ulp, and no faster, since the division was not the bottleneck.)
-TEST(ActivationValues, FloatTanhIsWithinFiveUlpOfTheCLibrary) {
+// Without FMA (a build with NEURALODE_NATIVE=OFF) Eigen rounds each of the interpolant's ten
+// Horner steps twice, multiply then add, and clamps at 7.905 instead of 7.9988: its worst here is
+// 5.11 ulp, so that build gets the same one-ulp margin above its own worst, 6 ulp.
+#if defined(__FMA__)
+constexpr double kFloatTanhUlp = 5.0;
+#else
+constexpr double kFloatTanhUlp = 6.0;
+#endif
+TEST(ActivationValues, FloatTanhIsWithinAFewUlpOfTheCLibrary) {
   const std::vector<double> xd = inputs();
   const std::vector<float> x(xd.begin(), xd.end());
   const std::vector<float> y = tanh_of(x);
@@ -56,7 +64,7 @@ TEST(ActivationValues, FloatTanhIsWithinFiveUlpOfTheCLibrary) {
     const double want = std::tanh(static_cast<double>(x[i]));
     const double err = ulps(y[i], want);
     worst = std::max(worst, err);
-    ASSERT_LE(err, 5.0) << "x = " << x[i] << ": " << y[i] << " vs " << want;
+    ASSERT_LE(err, kFloatTanhUlp) << "x = " << x[i] << ": " << y[i] << " vs " << want;
   }
   RecordProperty("worst_ulp", std::to_string(worst));
   std::printf("worst float tanh error: %.2f ulp\n", worst);

@@ -8,6 +8,9 @@
 #endif
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "neuralode/nn/init.hpp"
 #include "nn/backend/matmul.hpp"
 
@@ -57,6 +60,70 @@ TEST(Matmul, EigenAndOnednnAgreeOnEveryProduct) {
     ref.rowwise() += b.row(0);
     EXPECT_LT(diff(y1, ref), 2e-5);
   }
+}
+
+// The thin-product kernels (matmul_thin.hpp: in or out <= 4) at every thin width 1..4 and long
+// sides that hit a whole SIMD pack, one lane past it, one short of it and a single element, with a
+// strided weight, against a double-precision reference. The bound is the standard a-priori one for
+// a sum of n products evaluated in any order: |computed - exact| <= gamma_n * sum |terms|, with
+// gamma_n = n u / (1 - n u), u the unit roundoff; here n counts the bias too.
+template <class Scalar>
+void check_thin_products() {
+  using MatD = Eigen::MatrixXd;
+  Rng rng(3);
+  auto mm = make_matmul<Scalar>(MatmulBackend::eigen);
+  const double u = std::numeric_limits<Scalar>::epsilon() / 2;
+  auto gamma = [u](Index n) { return n * u / (1 - n * u); };
+  auto rnd = [&rng](Index r, Index c) {
+    Matrix<Scalar> m(r, c);
+    for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(rng.uniform(-1, 1));
+    return m;
+  };
+  // Every entry of got within gamma(terms) * bound of want (both double).
+  auto expect_close = [&](const Matrix<Scalar>& got, const MatD& want, const MatD& bound,
+                          Index terms, const char* what, Index m, Index k, Index n) {
+    for (Index i = 0; i < want.rows(); ++i)
+      for (Index j = 0; j < want.cols(); ++j)
+        ASSERT_LE(std::abs(double(got(i, j)) - want(i, j)), gamma(terms) * bound(i, j))
+            << what << " at (" << i << ", " << j << "), m x k x n = " << m << " x " << k << " x "
+            << n;
+  };
+  for (Index thin = 1; thin <= 4; ++thin) {
+    for (Index wide : {1, 7, 8, 9, 15, 16, 17, 50, 64}) {
+      for (bool thin_in : {true, false}) {
+        const Index m = 5, k = thin_in ? thin : wide, n = thin_in ? wide : thin, ldw = k + 2;
+        const Matrix<Scalar> x = rnd(m, k), w = rnd(n, ldw), yb = rnd(m, n), b = rnd(1, n);
+        Matrix<Scalar> y(m, n), xb(m, k), wb = Matrix<Scalar>::Ones(n, ldw);
+        mm->forward(ConstMatrixView<Scalar>(x.data(), m, k), w.data() + 1, ldw, b.data(),
+                    MatrixView<Scalar>(y.data(), m, n));
+        mm->backward_input(ConstMatrixView<Scalar>(yb.data(), m, n), w.data() + 1, ldw,
+                           MatrixView<Scalar>(xb.data(), m, k));
+        mm->backward_weight(ConstMatrixView<Scalar>(yb.data(), m, n),
+                            ConstMatrixView<Scalar>(x.data(), m, k), wb.data() + 1, ldw);
+        const MatD xd = x.template cast<double>(), wd = w.template cast<double>().middleCols(1, k),
+                   ybd = yb.template cast<double>(), bd = b.template cast<double>();
+        const MatD y_want = (xd * wd.transpose()).rowwise() + bd.row(0);
+        const MatD y_abs =
+            (xd.cwiseAbs() * wd.cwiseAbs().transpose()).rowwise() + bd.cwiseAbs().row(0);
+        expect_close(y, y_want, y_abs, k + 1, "y", m, k, n);
+        expect_close(xb, ybd * wd, ybd.cwiseAbs() * wd.cwiseAbs(), n, "x_bar", m, k, n);
+        // W_bar started at ones: the update adds m products to 1.
+        const Matrix<Scalar> wb_block = wb.middleCols(1, k);
+        expect_close(wb_block, (ybd.transpose() * xd).array() + 1.0,
+                     (ybd.cwiseAbs().transpose() * xd.cwiseAbs()).array() + 1.0, m + 1, "W_bar", m,
+                     k, n);
+        EXPECT_EQ(wb.col(0), Matrix<Scalar>::Ones(n, 1)) << "column 0 is outside the block";
+        EXPECT_EQ(wb.col(k + 1), Matrix<Scalar>::Ones(n, 1)) << "column k+1 is outside the block";
+      }
+    }
+  }
+}
+
+TEST(Matmul, ThinProductsAreWithinTheRoundingBoundFloat) {
+  check_thin_products<float>();
+}
+TEST(Matmul, ThinProductsAreWithinTheRoundingBoundDouble) {
+  check_thin_products<double>();
 }
 
 }  // namespace

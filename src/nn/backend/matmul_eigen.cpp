@@ -1,8 +1,8 @@
 // Eigen products for Matmul, by shape (measured on the spiral and MLP benchmarks, see docs/nn.md):
 //  - Thin products, where one of in / out is <= 4 (the spiral's Linear(2, 50) and Linear(50, 2)):
-//    plain loops, vectorised along the long dimension (axpy over contiguous rows, or dot products
-//    of contiguous rows). Eigen's GEMM packs both operands first and its micro-kernel tiles are
-//    wider than 2, so for these shapes it ran 3-5x slower than the loops.
+//    the SIMD kernels of matmul_thin.hpp, vectorised along the long dimension (axpy over
+//    contiguous rows, or dot products of contiguous rows). Eigen's GEMM packs both operands first
+//    and its micro-kernel tiles are wider than 2, so for these shapes it ran 3-5x slower.
 //  - Small products (m n k < 16^3): Eigen expressions (coefficient-based or GEMM with packing on
 //    the stack).
 //  - Larger: Eigen's GEMM kernel (internal::general_matrix_matrix_product, what `noalias() +=`
@@ -16,7 +16,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "nn/backend/matmul_eigen.hpp"
-#include "nn/detail/fixed_order_sum.hpp"
+#include "nn/backend/matmul_thin.hpp"
 
 #include <algorithm>
 
@@ -48,66 +48,6 @@ void gemm(Index m, Index n, Index k, const Scalar* lhs, Index ldl, const Scalar*
                                                                                  rhs, ldrhs, res, 1,
                                                                                  ldr, Scalar(1),
                                                                                  blocking, nullptr);
-}
-
-// y[j] = (b ? b[j] : 0) + sum_{i < K} a[i] * rows[i * ld + j] for j < n: K axpys fused into one
-// pass over y, vectorised along j by the compiler.
-template <int K, class Scalar>
-inline void fused_axpy(Index n, const Scalar* __restrict a, const Scalar* __restrict rows, Index ld,
-                       const Scalar* __restrict b, Scalar* __restrict y) {
-  Scalar c[K];
-  for (int i = 0; i < K; ++i) c[i] = a[i];
-  for (Index j = 0; j < n; ++j) {
-    Scalar acc = b ? b[j] : Scalar(0);
-    for (int i = 0; i < K; ++i) acc += c[i] * rows[i * ld + j];
-    y[j] = acc;
-  }
-}
-
-template <class Scalar>
-inline void fused_axpy(Index k, Index n, const Scalar* a, const Scalar* rows, Index ld,
-                       const Scalar* b, Scalar* y) {
-  switch (k) {
-    case 1:
-      return fused_axpy<1>(n, a, rows, ld, b, y);
-    case 2:
-      return fused_axpy<2>(n, a, rows, ld, b, y);
-    case 3:
-      return fused_axpy<3>(n, a, rows, ld, b, y);
-    default:
-      return fused_axpy<4>(n, a, rows, ld, b, y);
-  }
-}
-
-// rows[i * ld + j] += a[i] * v[j] for i < K, j < n: K axpys sharing v, vectorised along j.
-template <int K, class Scalar>
-inline void fused_rank_update(Index n, const Scalar* __restrict a, const Scalar* __restrict v,
-                              Scalar* __restrict rows, Index ld) {
-  for (int i = 0; i < K; ++i) {
-    const Scalar c = a[i];
-    Scalar* __restrict row = rows + i * ld;
-    for (Index j = 0; j < n; ++j) row[j] += c * v[j];
-  }
-}
-
-template <class Scalar>
-inline void fused_rank_update(Index k, Index n, const Scalar* a, const Scalar* v, Scalar* rows,
-                              Index ld) {
-  switch (k) {
-    case 1:
-      return fused_rank_update<1>(n, a, v, rows, ld);
-    case 2:
-      return fused_rank_update<2>(n, a, v, rows, ld);
-    case 3:
-      return fused_rank_update<3>(n, a, v, rows, ld);
-    default:
-      return fused_rank_update<4>(n, a, v, rows, ld);
-  }
-}
-
-template <class Scalar>
-inline Scalar dot(Index n, const Scalar* a, const Scalar* b) {
-  return fixed_order_dot(a, b, n);  // not Eigen's dot: its rounding follows alignment
 }
 
 // dst (K x n, contiguous) = W^T for W n x K with row stride ldw, K a compile-time constant: the
@@ -180,16 +120,12 @@ void EigenMatmul<Scalar>::forward(ConstMatrixView<Scalar> x, const Scalar* w, In
   if (in <= kThin) {
     // y(r, :) = b + sum_i x(r, i) W^T(i, :), with W^T made contiguous once per call.
     const Scalar* wt = transpose_into(scratch_, w, out, in, ldw);
-    for (Index r = 0; r < m; ++r) fused_axpy(in, out, xp + r * in, wt, out, b, yp + r * out);
+    with_thin_k(in, [&](auto k) { thin_axpy_rows<k()>(m, out, xp, in, wt, out, b, yp, out); });
     return;
   }
   if (out <= kThin) {
     // y(r, j) = b_j + x(r, :) . W(j, :): dot products of contiguous rows.
-    for (Index r = 0; r < m; ++r) {
-      for (Index j = 0; j < out; ++j) {
-        yp[r * out + j] = (b ? b[j] : Scalar(0)) + dot(in, xp + r * in, w + j * ldw);
-      }
-    }
+    with_thin_k(out, [&](auto k) { thin_dot_rows<k()>(m, in, xp, in, w, ldw, b, yp, out); });
     return;
   }
   if (b) {
@@ -215,16 +151,17 @@ void EigenMatmul<Scalar>::backward_input(ConstMatrixView<Scalar> y_bar, const Sc
   Scalar* xb = x_bar.data();
   if (out <= kThin) {
     // x_bar(r, :) = sum_j y_bar(r, j) W(j, :): rows of W are contiguous.
-    for (Index r = 0; r < m; ++r)
-      fused_axpy(out, in, yb + r * out, w, ldw, static_cast<const Scalar*>(nullptr), xb + r * in);
+    with_thin_k(out, [&](auto k) {
+      thin_axpy_rows<k()>(m, in, yb, out, w, ldw, static_cast<const Scalar*>(nullptr), xb, in);
+    });
     return;
   }
   if (in <= kThin) {
     // x_bar(r, i) = y_bar(r, :) . W^T(i, :).
     const Scalar* wt = transpose_into(scratch_, w, out, in, ldw);
-    for (Index r = 0; r < m; ++r) {
-      for (Index i = 0; i < in; ++i) xb[r * in + i] = dot(out, yb + r * out, wt + i * out);
-    }
+    with_thin_k(in, [&](auto k) {
+      thin_dot_rows<k()>(m, out, yb, out, wt, out, static_cast<const Scalar*>(nullptr), xb, in);
+    });
     return;
   }
   if (m * in * out < kDirectGemmMinWork) {
@@ -246,9 +183,7 @@ void EigenMatmul<Scalar>::backward_weight(ConstMatrixView<Scalar> y_bar, ConstMa
   const Scalar* xp = x.data();
   if (out <= kThin) {
     // W_bar(j, :) += sum_r y_bar(r, j) x(r, :): rows of W_bar stay in L1 across r.
-    for (Index r = 0; r < m; ++r) {
-      fused_rank_update(out, in, yb + r * out, xp + r * in, w_bar, ldw);
-    }
+    with_thin_k(out, [&](auto k) { thin_rank_update<k()>(m, in, yb, out, xp, in, w_bar, ldw); });
     return;
   }
   if (in <= kThin) {
@@ -258,7 +193,7 @@ void EigenMatmul<Scalar>::backward_weight(ConstMatrixView<Scalar> y_bar, ConstMa
     }
     Scalar* acc = scratch_.data();
     std::fill(acc, acc + in * out, Scalar(0));
-    for (Index r = 0; r < m; ++r) fused_rank_update(in, out, xp + r * in, yb + r * out, acc, out);
+    with_thin_k(in, [&](auto k) { thin_rank_update<k()>(m, out, xp, in, yb, out, acc, out); });
     for (Index j = 0; j < out; ++j) {
       for (Index i = 0; i < in; ++i) w_bar[j * ldw + i] += acc[i * out + j];
     }

@@ -8,6 +8,7 @@
 
 #include "neuralode/error.hpp"
 #include "neuralode/types.hpp"
+#include "nn/backend/matmul_thin.hpp"
 
 namespace neuralode::nn::detail {
 
@@ -32,15 +33,12 @@ MatrixView<Scalar> grow_view(std::vector<Scalar>& buf, Index rows, Index cols) {
   return MatrixView<Scalar>(buf.data(), rows, cols);
 }
 
-// out += colsum(m) for a row-major m, summing whole rows (contiguous, vectorised) rather than
-// walking each strided column.
+// out += colsum(m) for a row-major m: a rank update with unit coefficients (coefficient stride 0),
+// whole rows streaming through accumulators held in registers.
 template <class Scalar, class M>
-inline void add_colsum(const M& m, Scalar* __restrict out) {
-  const Index cols = m.cols();
-  const Scalar* __restrict p = m.data();
-  for (Index r = 0; r < m.rows(); ++r) {
-    for (Index j = 0; j < cols; ++j) out[j] += p[r * cols + j];
-  }
+inline void add_colsum(const M& m, Scalar* out) {
+  const Scalar one(1);
+  thin_rank_update<1>(m.rows(), m.cols(), &one, 0, m.data(), m.cols(), out, m.cols());
 }
 
 }  // namespace neuralode::nn::detail
