@@ -70,7 +70,7 @@ template <class Scalar>
 void LayerField<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) {
   check_x("LayerField::forward", x, dim_);
   ShapeCheck{"LayerField::forward", x.rows(), dim_}("f", f);
-  root_->forward(t, x, f);
+  root_->forward_inference(t, x, f);  // no vjp follows: vjp runs its own forward
 }
 
 template <class Scalar>

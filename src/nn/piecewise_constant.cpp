@@ -85,6 +85,12 @@ void PiecewiseConstant<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, Mat
 }
 
 template <class Scalar>
+void PiecewiseConstant<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
+                                                  MatrixView<Scalar> y) {
+  blocks_[static_cast<std::size_t>(block_at(t))]->forward_inference(t, x, y);
+}
+
+template <class Scalar>
 void PiecewiseConstant<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                          Scalar* theta_bar, Scalar* t_bar) {
   blocks_[static_cast<std::size_t>(k_)]->backward(

@@ -31,13 +31,30 @@ ConstMatrixView<Scalar> Residual<Scalar>::scaled(ConstMatrixView<Scalar> m,
   return ConstMatrixView<Scalar>(out.data(), m.rows(), m.cols());
 }
 
+namespace {
+
+// y = x + h inner(t, x), with inner(t, x) already in y.
+template <class Scalar>
+void add_skip(double h, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+  if (h == 1.0)
+    y += x;
+  else
+    y = x + static_cast<Scalar>(h) * y;
+}
+
+}  // namespace
+
 template <class Scalar>
 void Residual<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
   inner_->forward(t, x, y);
-  if (h_ == 1.0)
-    y += x;
-  else
-    y = x + static_cast<Scalar>(h_) * y;
+  add_skip(h_, x, y);
+}
+
+template <class Scalar>
+void Residual<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
+                                         MatrixView<Scalar> y) {
+  inner_->forward_inference(t, x, y);
+  add_skip(h_, x, y);
 }
 
 template <class Scalar>

@@ -74,17 +74,37 @@ void Sequential<Scalar>::bind(Scalar* params) {
   }
 }
 
+// Each layer's output feeds the next through acts_; the forward pass proper or the inference one.
 template <class Scalar>
-void Sequential<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+template <bool kInference>
+void Sequential<Scalar>::chain(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
   assert(!layers_.empty());
   const std::size_t n = layers_.size();
+  auto run = [t](Layer<Scalar>& layer, ConstMatrixView<Scalar> in, MatrixView<Scalar> out) {
+    if constexpr (kInference) {
+      layer.forward_inference(t, in, out);
+    } else {
+      layer.forward(t, in, out);
+    }
+  };
   ConstMatrixView<Scalar> in = x;
   for (std::size_t i = 0; i + 1 < n; ++i) {
     auto out = sized(acts_[i], x.rows(), layers_[i]->out_features());
-    layers_[i]->forward(t, in, out);
+    run(*layers_[i], in, out);
     new (&in) ConstMatrixView<Scalar>(as_const(out));
   }
-  layers_[n - 1]->forward(t, in, y);
+  run(*layers_[n - 1], in, y);
+}
+
+template <class Scalar>
+void Sequential<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+  chain<false>(t, x, y);
+}
+
+template <class Scalar>
+void Sequential<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
+                                           MatrixView<Scalar> y) {
+  chain<true>(t, x, y);
 }
 
 template <class Scalar>

@@ -43,6 +43,7 @@ class Activation : public Layer<Scalar> {
   Index out_features() const override { return features_; }
 
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,

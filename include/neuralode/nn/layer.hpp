@@ -59,6 +59,13 @@ class Layer {
 
   // y = layer(t, x).
   virtual void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) = 0;
+  // y = layer(t, x) when no backward() will follow (a solver's right-hand side, an evaluation): a
+  // layer may skip what it keeps only for backward (tanh's slope, say). The default is forward().
+  // Calling backward() after forward_inference() with no forward() in between is a contract
+  // violation.
+  virtual void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+    forward(t, x, y);
+  }
   // Reverse pass of the last forward: x_bar = y_bar^T dy/dx (overwrites), theta_bar += y_bar^T
   // dy/dtheta (if non-null), *t_bar += y_bar^T dy/dt (if non-null).
   virtual void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,

@@ -29,6 +29,7 @@ class Residual : public Layer<Scalar> {
   void bind(Scalar* params) override { inner_->bind(params); }
 
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,

@@ -36,6 +36,7 @@ class Sequential : public Layer<Scalar> {
   void bind(Scalar* params) override;
 
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
   // x_bar may have a null data(): the first layer then skips the input's cotangent if it can
   // (skips_input_adjoint), or writes it into a scratch buffer.
   bool skips_input_adjoint() const override { return true; }
@@ -48,6 +49,9 @@ class Sequential : public Layer<Scalar> {
                         Scalar* t_bar) override;
 
  private:
+  template <bool kInference>
+  void chain(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y);
+
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
   std::vector<Index> offsets_;  // parameter offset of each layer
   // Output of layer i, i < n-1, of the forward and of the tangent pass (grow-only buffers).
