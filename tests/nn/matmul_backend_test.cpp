@@ -91,7 +91,8 @@ void check_thin_products() {
   for (Index thin = 1; thin <= 4; ++thin) {
     for (Index wide : {1, 7, 8, 9, 15, 16, 17, 50, 64}) {
       for (bool thin_in : {true, false}) {
-        const Index m = 5, k = thin_in ? thin : wide, n = thin_in ? wide : thin, ldw = k + 2;
+        // m = 21: whole groups of 16 / K rows (the grouped dot products) and a remainder.
+        const Index m = 21, k = thin_in ? thin : wide, n = thin_in ? wide : thin, ldw = k + 2;
         const Matrix<Scalar> x = rnd(m, k), w = rnd(n, ldw), yb = rnd(m, n), b = rnd(1, n);
         Matrix<Scalar> y(m, n), xb(m, k), wb = Matrix<Scalar>::Ones(n, ldw);
         mm->forward(ConstMatrixView<Scalar>(x.data(), m, k), w.data() + 1, ldw, b.data(),
