@@ -620,7 +620,8 @@ void Integrator<Scalar>::run_adaptive() {
   // the PI factor err^-expo * err_prev^beta into one exp and one log per step instead of two
   // pow calls (pow was ~9 % of a small adaptive step). They run in float, ~3x cheaper than
   // double's: a step-size factor needs no more than float's 7 digits.
-  float log_err_prev = std::log(1e-4f);
+  const float log_1e_4 = std::log(1e-4f);
+  float log_err_prev = log_1e_4;
   bool last_rejected = false;
   bool saw_nonfinite = false;
 
@@ -663,16 +664,17 @@ void Integrator<Scalar>::run_adaptive() {
     }
     const bool pinned = min_step > 0 && std::abs(h) <= min_step;
     if (err <= Scalar(1) || pinned) {
+      // One log serves both uses: log max(err, 1e-4) is log err unless err is below 1e-4.
+      const float log_err = err == Scalar(0) ? log_1e_4 : std::log(static_cast<float>(err));
       Scalar factor =
           err == Scalar(0)
               ? ifactor
               : safety * static_cast<Scalar>(std::exp(static_cast<float>(beta) * log_err_prev -
-                                                      static_cast<float>(expo) *
-                                                          std::log(static_cast<float>(err))));
+                                                      static_cast<float>(expo) * log_err));
       factor = std::clamp(factor, dfactor, ifactor);
       if (last_rejected)
         factor = std::min(factor, Scalar(1));  // Hairer: no growth right after a rejection
-      log_err_prev = std::log(static_cast<float>(std::max(err, Scalar(1e-4))));
+      log_err_prev = err >= Scalar(1e-4) ? log_err : log_1e_4;
       accept(t, h, t_new);
       t = last ? t_end : t_new;
       h_abs = std::abs(h) * factor;
