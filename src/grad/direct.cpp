@@ -20,17 +20,21 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
   using Base = GradientMethod<Scalar>;
   explicit Direct(const GradOptions& options) : Base(options) {}
 
-  // Bytes the tape keeps for N steps of an s-stage method on n = batch*dim components:
-  // N * (s*n + 2) scalars (stage inputs, t, h). Public so the memory tests can predict it.
-  static std::size_t tape_bytes(Index steps, Index stages, Index n) {
-    return static_cast<std::size_t>(steps * (stages * n + 2)) * sizeof(Scalar);
-  }
+  // Tape record of one step: t, h, where its first stage's record is (FirstStageRecord as a
+  // number), the s stage inputs (n = batch*dim each), then, when records are kept, the s stage
+  // records (record_size each; slot 0 unused unless the first stage was evaluated in this step).
+  static constexpr Index kHeader = 3;
 
  private:
   void do_forward(ConstMatrixView<Scalar> y0) override {
     const ode::ButcherTableau& tab = ode::find_method(this->solve_options_.method);
     n_ = y0.size();
-    tape_.reset(tab.stages * n_ + 2);
+    stages_ = tab.stages;
+    const Index rs = this->field_->record_size(y0.rows());
+    const auto step_bytes =
+        static_cast<std::size_t>(stages_ * std::max<Index>(rs, 0)) * sizeof(Scalar);
+    record_size_ = rs >= 0 && step_bytes <= this->options_.direct_record_step_bytes ? rs : -1;
+    tape_.reset(kHeader + stages_ * n_ + stages_ * std::max<Index>(record_size_, 0));
     places_.assign(this->times_.size(), OutputPlace<Scalar>{});
     ode::odeint<Scalar>(*this->field_, y0, this->times_, this->solve_options_, ws_, this->solution_,
                         this);
@@ -38,11 +42,36 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
     this->stats_.bytes_kept = tape_.bytes() + places_.size() * sizeof(OutputPlace<Scalar>);
   }
 
+  Scalar* stage_record(Index stage) override {
+    if (record_size_ < 0) return nullptr;
+    return tape_.next() + kHeader + stages_ * n_ + stage * record_size_;
+  }
   void on_step(const ode::AcceptedStep<Scalar>& step) override {
-    Scalar* rec = tape_.append();
+    Scalar* rec = tape_.append();  // the record stage_record filled
     rec[0] = step.t;
     rec[1] = step.h;
-    std::copy(step.stage_inputs, step.stage_inputs + step.tableau->stages * n_, rec + 2);
+    rec[2] = static_cast<Scalar>(static_cast<int>(step.first_stage_record));
+    std::copy(step.stage_inputs, step.stage_inputs + stages_ * n_, rec + kHeader);
+  }
+  // The stage records of tape step `step` into records_ (null where there is none).
+  const Scalar* const* stage_records(Index step) {
+    if (record_size_ < 0) return nullptr;
+    const Index first = kHeader + stages_ * n_;
+    Scalar* rec = tape_.at(step);
+    for (Index i = 1; i < stages_; ++i)
+      records_[static_cast<std::size_t>(i)] = rec + first + i * record_size_;
+    switch (static_cast<ode::FirstStageRecord>(static_cast<int>(rec[2]))) {
+      case ode::FirstStageRecord::own:
+        records_[0] = rec + first;
+        break;
+      case ode::FirstStageRecord::previous_last:
+        records_[0] = tape_.at(step - 1) + first + (stages_ - 1) * record_size_;
+        break;
+      case ode::FirstStageRecord::none:
+        records_[0] = nullptr;
+        break;
+    }
+    return records_.data();
   }
   void on_output(Index o, Index step, Scalar theta) override {
     places_[static_cast<std::size_t>(o)] = {step, theta};
@@ -51,6 +80,7 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
   void do_backward(ConstMatrixView<Scalar> dl_dys, Gradients<Scalar>& out) override {
     const ode::Solution<Scalar>& sol = this->solution_;
     reverser_.resize(*tab_, sol.batch, sol.dim);
+    records_.assign(static_cast<std::size_t>(stages_), nullptr);
     Vector<Scalar> ybar = Vector<Scalar>::Zero(n_);
     const Index T = sol.num_times();
     Index next_output = T - 1;  // outputs are in step order
@@ -59,9 +89,10 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
       Scalar* rec = tape_.at(step);
       gather_step_outputs(places_, step, dl_dys.data(), n_, next_output, ybar.data(), inside);
       // y1 is the next step's first stage input, or the final output for the last step.
-      const Scalar* y1 = step + 1 < tape_.size() ? tape_.at(step + 1) + 2 : sol.state(T - 1).data();
-      reverser_.reverse(*this->field_, rec[0], rec[1], rec + 2, y1, inside, ybar.data(),
-                        out.params.data(), this->stats_.num_vjp);
+      const Scalar* y1 =
+          step + 1 < tape_.size() ? tape_.at(step + 1) + kHeader : sol.state(T - 1).data();
+      reverser_.reverse(*this->field_, rec[0], rec[1], rec + kHeader, y1, inside, ybar.data(),
+                        out.params.data(), this->stats_.num_vjp, stage_records(step));
     }
     for (Index m = 0; m < n_; ++m) ybar[m] += dl_dys(0, m);
     std::copy(ybar.data(), ybar.data() + n_, out.y0.data());
@@ -75,7 +106,9 @@ class Direct final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
   std::vector<OutputPlace<Scalar>> places_;
   StepReverser<Scalar> reverser_;
   const ode::ButcherTableau* tab_ = nullptr;
-  Index n_ = 0;
+  Index n_ = 0, stages_ = 0;
+  Index record_size_ = -1;  // scalars per stage record; -1: none kept
+  std::vector<const Scalar*> records_;
 };
 
 }  // namespace

@@ -76,9 +76,11 @@ class StepReverser {
   // stage_inputs: s x n (row 0 = y0). y1: the end state (read only when an output needs
   // f(t + h, y1)). ybar: in, the adjoint of y1; out, the adjoint of y0. theta_bar: accumulated.
   // Outputs with theta == 1 are copies of y1 and belong in ybar, not in `outputs`.
+  // records: null, or s pointers to the stages' recorded evaluations (VectorField::vjp_recorded;
+  // a null entry re-runs that stage's forward).
   void reverse(nn::VectorField<Scalar>& f, Scalar t, Scalar h, const Scalar* stage_inputs,
                const Scalar* y1, const std::vector<OutputAdjoint<Scalar>>& outputs, Scalar* ybar,
-               Scalar* theta_bar, std::int64_t& num_vjp) {
+               Scalar* theta_bar, std::int64_t& num_vjp, const Scalar* const* records = nullptr) {
     const ode::ButcherTableau& tab = *tab_;
     const Index s = tab.stages, n = batch_ * dim_;
     auto view = [&](const Scalar* p) { return ConstMatrixView<Scalar>(p, batch_, dim_); };
@@ -128,8 +130,13 @@ class StepReverser {
     for (Index i = s - 1; i >= 0; --i) {
       if (!live_[static_cast<std::size_t>(i)]) continue;
       const Scalar ti = t + static_cast<Scalar>(tab.c[static_cast<std::size_t>(i)]) * h;
-      f.vjp(ti, view(stage_inputs + i * n), view(kbar_.data() + i * n), nullptr,
-            MatrixView<Scalar>(yb_stage, batch_, dim_), theta_bar, nullptr);
+      const Scalar* record = records ? records[i] : nullptr;
+      if (record)
+        f.vjp_recorded(ti, view(stage_inputs + i * n), view(kbar_.data() + i * n), record,
+                       MatrixView<Scalar>(yb_stage, batch_, dim_), theta_bar, nullptr);
+      else
+        f.vjp(ti, view(stage_inputs + i * n), view(kbar_.data() + i * n), nullptr,
+              MatrixView<Scalar>(yb_stage, batch_, dim_), theta_bar, nullptr);
       ++num_vjp;
       for (Index m = 0; m < n; ++m) ybar[m] += yb_stage[m];
       for (Index j = 0; j < i; ++j) {

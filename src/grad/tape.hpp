@@ -29,10 +29,17 @@ class Tape {
   }
   // Space for one more record.
   Scalar* append() {
+    Scalar* r = next();
+    ++size_;
+    return r;
+  }
+  // The record append() will return next, to fill before it is committed (by append()).
+  Scalar* next() {
     if (size_ == static_cast<Index>(blocks_.size()) * per_block_)
       blocks_.emplace_back(
           new Scalar[static_cast<std::size_t>(per_block_ * record_size_)]);  // not zeroed
-    return at(size_++);
+    return blocks_[static_cast<std::size_t>(size_ / per_block_)].get() +
+           (size_ % per_block_) * record_size_;
   }
   Scalar* at(Index i) {
     assert(i < size_);

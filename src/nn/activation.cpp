@@ -226,8 +226,8 @@ void Activation<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<S
   switch (fn_) {
     case ActivationFn::tanh:
     case ActivationFn::sigmoid:
-      evaluate<Scalar>(fn_, n, x.data(), y.data(), detail::grow_view(d1_, rows_, features_).data(),
-                       nullptr);
+      d1p_ = detail::grow_view(d1_, rows_, features_).data();
+      evaluate<Scalar>(fn_, n, x.data(), y.data(), d1_.data(), nullptr);
       return;
     case ActivationFn::identity:
       ya = xa;
@@ -286,7 +286,7 @@ void Activation<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scal
   switch (fn_) {
     case ActivationFn::tanh:
     case ActivationFn::sigmoid:
-      xb = yb * ConstArr<Scalar>(d1_.data(), n);
+      xb = yb * ConstArr<Scalar>(d1p_, n);
       return;
     case ActivationFn::identity:
       xb = yb;
@@ -307,6 +307,30 @@ void Activation<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scal
       xb = Scalar(3) * yb * x.square();
       return;
   }
+}
+
+template <class Scalar>
+Index Activation<Scalar>::record_size(Index batch) const {
+  const bool keeps_slope = fn_ == ActivationFn::tanh || fn_ == ActivationFn::sigmoid;
+  return keeps_slope ? batch * features_ : 0;
+}
+
+template <class Scalar>
+void Activation<Scalar>::forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                          Scalar* record) {
+  if (record_size(x.rows()) == 0) return forward(t, x, y);
+  assert(x.cols() == features_ && y.rows() == x.rows() && y.cols() == features_);
+  evaluate<Scalar>(fn_, x.size(), x.data(), y.data(), record, nullptr);
+}
+
+template <class Scalar>
+void Activation<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
+                                           ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                           Scalar* theta_bar, Scalar* t_bar) {
+  x_ = x.data();
+  rows_ = x.rows();
+  d1p_ = record;
+  backward(y_bar, x_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>

@@ -87,6 +87,25 @@ void LayerField<Scalar>::vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixVie
 }
 
 template <class Scalar>
+void LayerField<Scalar>::rhs_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f,
+                                      Scalar* record) {
+  check_x("LayerField::rhs_recorded", x, dim_);
+  ShapeCheck{"LayerField::rhs_recorded", x.rows(), dim_}("f", f);
+  root_->forward_recorded(t, x, f, record);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::vjp_recorded(Scalar, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
+                                      const Scalar* record, MatrixView<Scalar> x_bar,
+                                      Scalar* theta_bar, Scalar* t_bar) {
+  check_x("LayerField::vjp_recorded", x, dim_);
+  const ShapeCheck check{"LayerField::vjp_recorded", x.rows(), dim_};
+  check("a", a);
+  check("x_bar", x_bar);
+  root_->backward_recorded(x, record, a, x_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
 void LayerField<Scalar>::jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
                              MatrixView<Scalar> f, MatrixView<Scalar> jv) {
   check_x("LayerField::jvp", x, dim_);

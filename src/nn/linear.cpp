@@ -51,6 +51,15 @@ void Linear<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> 
 }
 
 template <class Scalar>
+void Linear<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar*,
+                                       ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                       Scalar* theta_bar, Scalar* t_bar) {
+  x_ = x.data();
+  rows_ = x.rows();
+  backward(y_bar, x_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
 void Linear<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
                                      ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
                                      MatrixView<Scalar> y_dot) {

@@ -107,21 +107,95 @@ void Sequential<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
   chain<true>(t, x, y);
 }
 
+// The layers' reverse passes, last to first, through the ping-pong buffers; back(i, y_bar_i,
+// x_bar_i, theta_bar_i) runs layer i's (plain or recorded).
 template <class Scalar>
-void Sequential<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                  Scalar* theta_bar, Scalar* t_bar) {
+template <class Back>
+void Sequential<Scalar>::reverse(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                 Scalar* theta_bar, Back&& back) {
   const std::size_t n = layers_.size();
   ConstMatrixView<Scalar> cur = y_bar;
   for (std::size_t i = n; i-- > 1;) {
     auto dst = sized(g_[i % 2], y_bar.rows(), layers_[i]->in_features());
-    layers_[i]->backward(cur, dst, theta_bar ? theta_bar + offsets_[i] : nullptr, t_bar);
+    back(i, cur, dst, theta_bar ? theta_bar + offsets_[i] : nullptr);
     new (&cur) ConstMatrixView<Scalar>(as_const(dst));
   }
   // Without an x_bar, a first layer that cannot skip its input's cotangent writes it into the
   // ping-pong buffer layer 1 did not use (g_[0]; layer 1 wrote g_[1]).
   const bool scratch = x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint();
-  layers_[0]->backward(cur, scratch ? sized(g_[0], y_bar.rows(), layers_[0]->in_features()) : x_bar,
-                       theta_bar, t_bar);
+  back(0, cur, scratch ? sized(g_[0], y_bar.rows(), layers_[0]->in_features()) : x_bar, theta_bar);
+}
+
+template <class Scalar>
+void Sequential<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                  Scalar* theta_bar, Scalar* t_bar) {
+  reverse(y_bar, x_bar, theta_bar,
+          [&](std::size_t i, ConstMatrixView<Scalar> yb, MatrixView<Scalar> xb, Scalar* tb) {
+            layers_[i]->backward(yb, xb, tb, t_bar);
+          });
+}
+
+// Record layout, layer by layer: layer i's own record, then (all but the last) its output, which
+// is layer i+1's input.
+template <class Scalar>
+Index Sequential<Scalar>::record_size(Index batch) const {
+  Index total = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Index own = layers_[i]->record_size(batch);
+    if (own < 0) return -1;
+    total += own + (i + 1 < layers_.size() ? batch * layers_[i]->out_features() : 0);
+  }
+  return total;
+}
+
+template <class Scalar>
+void Sequential<Scalar>::locate_record(ConstMatrixView<Scalar> x, Scalar* record) {
+  const Index batch = x.rows();
+  rec_in_.resize(layers_.size());
+  rec_own_.resize(layers_.size());
+  Scalar* p = record;
+  const Scalar* in = x.data();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    rec_in_[i] = in;
+    rec_own_[i] = p;
+    p += layers_[i]->record_size(batch);
+    if (i + 1 < layers_.size()) {
+      in = p;
+      p += batch * layers_[i]->out_features();
+    }
+  }
+}
+
+template <class Scalar>
+void Sequential<Scalar>::forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                          Scalar* record) {
+  assert(!layers_.empty());
+  locate_record(x, record);
+  const std::size_t n = layers_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const ConstMatrixView<Scalar> in(rec_in_[i], x.rows(), layers_[i]->in_features());
+    if (i + 1 < n) {
+      Scalar* out = const_cast<Scalar*>(rec_in_[i + 1]);  // inside the caller's record
+      layers_[i]->forward_recorded(
+          t, in, MatrixView<Scalar>(out, x.rows(), layers_[i]->out_features()), rec_own_[i]);
+    } else {
+      layers_[i]->forward_recorded(t, in, y, rec_own_[i]);
+    }
+  }
+}
+
+template <class Scalar>
+void Sequential<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
+                                           ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                           Scalar* theta_bar, Scalar* t_bar) {
+  locate_record(x, const_cast<Scalar*>(record));  // only read from here on
+  const Index batch = x.rows();
+  reverse(y_bar, x_bar, theta_bar,
+          [&](std::size_t i, ConstMatrixView<Scalar> yb, MatrixView<Scalar> xb, Scalar* tb) {
+            layers_[i]->backward_recorded(
+                ConstMatrixView<Scalar>(rec_in_[i], batch, layers_[i]->in_features()), rec_own_[i],
+                yb, xb, tb, t_bar);
+          });
 }
 
 template <class Scalar>

@@ -227,7 +227,8 @@ class Integrator {
         fixed_(is_fixed_step(tab_, options)),
         nq_(static_cast<Index>(q.size())),
         q_(q.data()),
-        qw_(static_cast<Scalar>(options.quadrature_norm_weight)) {
+        qw_(static_cast<Scalar>(options.quadrature_norm_weight)),
+        records_(observer && nq_ == 0 && f.record_size(ws.batch()) >= 0) {
     if (nq_ > 0) {
       dq_ = ws.dq.data();
       // Fixed steps consume the first stage's dq before the next stage overwrites it: one buffer.
@@ -245,14 +246,29 @@ class Integrator {
   // The views are built in the argument slots themselves (prvalues, no copy): named views copied
   // into the by-value arguments were written as 8-byte fields and read back as 16-byte blocks,
   // a store-forwarding stall that perf put at ~12 % of a step at dim 64.
-  void eval(Scalar t, const Scalar* y, Scalar* dy, Scalar* dq = nullptr) {
+  // A stage >= 0 names the stage this evaluation is (0 = f(t, y0)): when the observer gives it
+  // a record slot (recording systems only, never with a quadrature), the system writes its
+  // record there. Returns whether it did.
+  bool eval(Scalar t, const Scalar* y, Scalar* dy, Scalar* dq = nullptr, Index stage = -1) {
     const Index b = ws_.batch(), d = ws_.dim();
-    if (dq)
+    ++stats().nfe;
+    if (dq) {
       f_.rhs_with_quadrature(t, ConstMatrixView<Scalar>(y, b, d), MatrixView<Scalar>(dy, b, d),
                              std::span<Scalar>(dq, static_cast<std::size_t>(nq_)));
-    else
-      f_.rhs(t, ConstMatrixView<Scalar>(y, b, d), MatrixView<Scalar>(dy, b, d));
-    ++stats().nfe;
+      return false;
+    }
+    Scalar* record = records_ && stage >= 0 ? obs_->stage_record(stage) : nullptr;
+    if (record) {
+      f_.rhs_recorded(t, ConstMatrixView<Scalar>(y, b, d), MatrixView<Scalar>(dy, b, d), record);
+      return true;
+    }
+    f_.rhs(t, ConstMatrixView<Scalar>(y, b, d), MatrixView<Scalar>(dy, b, d));
+    return false;
+  }
+  // f(t, y) into k row 0 as stage 0, noting where its record went.
+  void eval_first_stage(Scalar t) {
+    const bool recorded = eval(t, ws_.y.data(), ws_.k.data(), dq1_, 0);
+    first_stage_record_ = recorded ? FirstStageRecord::own : FirstStageRecord::none;
   }
   SolveStats& stats() { return out_.stats; }
   // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the error norm (0 if !with_error).
@@ -294,6 +310,11 @@ class Integrator {
   std::size_t next_output_ = 1;
   bool k1_valid_ = false;  // k row 0 (and dq1 with a quadrature) holds f(t, y) for the current t
   bool f_end_valid_ = false;
+  // Recorded evaluations (StepObserver::stage_record): whether to ask for slots at all, where
+  // the current k row 0's record is, and whether the last attempt recorded its last stage.
+  const bool records_;
+  FirstStageRecord first_stage_record_ = FirstStageRecord::none;
+  bool last_stage_recorded_ = false;
 };
 
 template <class Scalar>
@@ -419,7 +440,8 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   for (Index i = 1; i < s_; ++i) {
     Scalar* yi = stage + (obs_ ? i : 0) * n_;
     combine(yi, y, k, n_, n_, coef, idx, gather(a + i * s_, i));
-    eval(t + ws_.c[i] * h, yi, k + i * n_, dq_);
+    const bool recorded = eval(t + ws_.c[i] * h, yi, k + i * n_, dq_, i);
+    if (i == s_ - 1) last_stage_recorded_ = recorded;
     if (nq_) add_stage_quadrature(i, h);
   }
   Scalar* y_new = ws_.y_new.data();
@@ -506,6 +528,7 @@ void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
     step.stage_inputs = ws_.stage.data();
     step.stage_derivs = ws_.k.data();
     step.f_end = f_end_valid_ ? ws_.f_end.data() : nullptr;
+    step.first_stage_record = first_stage_record_;
     obs_->on_step(step);
     // theta is exactly 1 for an output at the step's end: that output is a copy of y1.
     for (std::size_t o = first_output; o < next_output_; ++o)
@@ -521,9 +544,12 @@ void Integrator<Scalar>::accept(Scalar t, Scalar h, Scalar t_new) {
     // The last stage's dq (in dq_) is the next first stage's; with fixed steps dq1_ is dq_.
     if (nq_ && !fixed_) std::swap(dq1_, dq_);
     k1_valid_ = true;
+    first_stage_record_ =
+        last_stage_recorded_ ? FirstStageRecord::previous_last : FirstStageRecord::none;
   } else if (f_end_valid_ && !nq_) {  // f_end comes without dq (never evaluated with a quadrature)
     std::copy(ws_.f_end.data(), ws_.f_end.data() + n_, ws_.k.data());
     k1_valid_ = true;
+    first_stage_record_ = FirstStageRecord::none;
   } else {
     k1_valid_ = false;
   }
@@ -591,7 +617,7 @@ void Integrator<Scalar>::run_fixed() {
     if (st.num_accepted >= opt_.max_num_steps)
       throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
                            num(t), " (h = ", num(h), "); raise max_num_steps or step_size"));
-    if (!k1_valid_) eval(t, ws_.y.data(), ws_.k.data(), dq1_);
+    if (!k1_valid_) eval_first_stage(t);
     if (st.num_accepted == 0) st.first_step_used = static_cast<double>(h);
     const Scalar status = attempt(t, h, false);
     if (status != Scalar(0)) fail_nonfinite(t, h);
@@ -650,7 +676,7 @@ void Integrator<Scalar>::run_adaptive() {
                            num(t), " (h = ", num(h), ", ", st.num_accepted, " accepted, ",
                            st.num_rejected, " rejected); raise max_num_steps or loosen rtol/atol"));
     if (!k1_valid_) {
-      eval(t, ws_.y.data(), ws_.k.data(), dq1_);
+      eval_first_stage(t);
       k1_valid_ = true;
     }
     if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
@@ -698,7 +724,7 @@ void Integrator<Scalar>::run(ConstMatrixView<Scalar> y0) {
   if (fixed_) {
     run_fixed();
   } else {
-    eval(times_.front(), ws_.y.data(), ws_.k.data(), dq1_);
+    eval_first_stage(times_.front());
     k1_valid_ = true;
     run_adaptive();
   }

@@ -14,6 +14,7 @@
 
 #include "grad/test_fields.hpp"
 #include "neuralode/grad.hpp"
+#include "neuralode/nn.hpp"
 #include "neuralode/ode.hpp"
 
 namespace neuralode::grad {
@@ -289,6 +290,42 @@ TEST_P(EveryMethod, BinomialEqualsDirectToRounding) {
         << tab.name << " snapshots " << snapshots;
     EXPECT_LT(rel_err(binomial.params, direct.params), 1e-12)
         << tab.name << " snapshots " << snapshots;
+  }
+}
+
+// Direct keeps each stage's activations when the field can record them (a LayerField of Linear
+// and tanh layers) and runs vjp_recorded instead of re-running the forward. The arithmetic is the
+// same, so the gradients must equal those without records bit for bit, for every method: FSAL
+// carry-over of the first stage's record, Hermite end-point evaluations (first stage not
+// recorded), rejected attempts and outputs inside steps included.
+TEST_P(EveryMethod, DirectRecordsGiveBitIdenticalGradients) {
+  const ode::ButcherTableau& tab = *GetParam();
+  nn::LayerField<double> field(std::make_unique<nn::Sequential<double>>(
+      std::make_unique<nn::Linear<double>>(2, 8),
+      std::make_unique<nn::Activation<double>>(nn::ActivationFn::tanh, 8),
+      std::make_unique<nn::Linear<double>>(8, 2)));
+  nn::init_default(field, 3);
+  Problem p = mlp_problem(tab.name, tab.adaptive() ? 0.0 : 0.05);
+  // Adaptive methods: also a first step far too large, so that attempts are rejected.
+  const std::vector<double> first_steps =
+      tab.adaptive() ? std::vector<double>{0.0, 1.0} : std::vector<double>{0.0};
+  for (double first_step : first_steps) {
+    p.options.first_step = first_step;
+    if (first_step > 0) p.options.rtol = p.options.atol = 1e-12;  // so that even dopri8 rejects
+    GradStats with_stats, without_stats;
+    const Gradients<double> with = gradient_of(field, p, {.method = "direct"}, &with_stats);
+    GradOptions off{.method = "direct"};
+    off.direct_record_step_bytes = 0;
+    const Gradients<double> without = gradient_of(field, p, off, &without_stats);
+    if (first_step > 0) EXPECT_GT(with_stats.forward.num_rejected, 0) << tab.name;
+    EXPECT_EQ(flat(with.y0), flat(without.y0)) << tab.name << " first_step " << first_step;
+    EXPECT_EQ(with.params, without.params) << tab.name << " first_step " << first_step;
+    EXPECT_EQ(with_stats.num_vjp, without_stats.num_vjp) << tab.name;
+    // The records were kept: per step, s records of 3 x (8 hidden + 8 slopes + 8 activations).
+    const auto record_bytes =
+        static_cast<std::size_t>(with_stats.backward_accepted * tab.stages * 3 * 24) *
+        sizeof(double);
+    EXPECT_EQ(with_stats.bytes_kept - without_stats.bytes_kept, record_bytes) << tab.name;
   }
 }
 

@@ -2,6 +2,7 @@
 // diffrax's names where they exist).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ struct GradOptions {
   // binomial. direct is exact for the computation the solver did and fastest while the tape fits
   // in memory; adjoint and checkpoint keep memory flat in the number of steps.
   std::string method = "direct";
+
+  // ---- direct ----
+  // Direct keeps every stage evaluation's activations (the field's record, Layer::record_size)
+  // when one step's records take at most this many bytes, so its backward pass runs each VJP
+  // without re-running the field's forward first (~30 % of a spiral-demo step). Larger records
+  // (image fields) are not kept: the forward is re-run instead. 0 = never keep them.
+  std::size_t direct_record_step_bytes = std::size_t(1) << 20;
 
   // ---- adjoint and checkpoint: the backward solve ----
   // Method of the backward solve; empty = the forward method. When the forward solve stepped on

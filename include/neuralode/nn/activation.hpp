@@ -46,6 +46,13 @@ class Activation : public Layer<Scalar> {
   void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
+  // Records sigma'(x) for tanh and sigmoid (batch x features), nothing for the others.
+  Index record_size(Index batch) const override;
+  void forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                        Scalar* record) override;
+  void backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
+                         ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                         Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
                        MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
   void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
@@ -58,6 +65,7 @@ class Activation : public Layer<Scalar> {
   // Grow-only buffers: sigma'(x) of the last forward (tanh and sigmoid only; the others recompute
   // it from x in backward); sigma'(x), sigma''(x) of the last tangent pass.
   std::vector<Scalar> d1_, td1_, td2_;
+  const Scalar* d1p_ = nullptr;  // sigma' for backward: d1_ or a record
   const Scalar* x_ = nullptr;
   Index rows_ = 0, trows_ = 0;
   const Scalar* x_dot_ = nullptr;

@@ -71,6 +71,27 @@ class Layer {
   virtual void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                         Scalar* t_bar) = 0;
 
+  // ---- Recorded passes (optional) ----
+  // For callers that keep many evaluations and reverse them later (backpropagation through a
+  // solver's steps): forward_recorded writes what backward needs into caller-owned storage, so
+  // backward_recorded can run any time later without re-running the forward.
+  // record_size(batch): scalars of that storage at this batch size, or -1 if the layer cannot
+  // record (the default; callers then fall back to forward + backward).
+  virtual Index record_size(Index /*batch*/) const { return -1; }
+  // y = layer(t, x), keeping in record[0, record_size) what backward needs besides x (record_size
+  // >= 0 only). Leaves the layer's own forward cache undefined.
+  virtual void forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                Scalar* /*record*/) {
+    forward(t, x, y);
+  }
+  // backward() of the forward_recorded(t, x, ., record) call; x and record as passed there and
+  // unchanged since. Leaves the layer's own forward cache undefined.
+  virtual void backward_recorded(ConstMatrixView<Scalar> /*x*/, const Scalar* /*record*/,
+                                 ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                 Scalar* theta_bar, Scalar* t_bar) {
+    backward(y_bar, x_bar, theta_bar, t_bar);
+  }
+
   // Whether backward() accepts an x_bar whose data() is null, meaning that the caller does not
   // need the input's cotangent (the first layer of a model whose inputs are data, such as an
   // image classifier's first convolution): the layer then adds theta_bar and t_bar only. A layer

@@ -47,6 +47,13 @@ class LayerField final : public VectorField<Scalar> {
            MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) override;
   void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v, MatrixView<Scalar> f,
            MatrixView<Scalar> jv) override;
+  // The root layer's record (Layer::record_size; -1 if it cannot record).
+  Index record_size(Index batch) const override { return root_->record_size(batch); }
+  void rhs_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f,
+                    Scalar* record) override;
+  void vjp_recorded(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
+                    const Scalar* record, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                    Scalar* t_bar) override;
   void jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
                ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
                MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar, Scalar* theta_bar,

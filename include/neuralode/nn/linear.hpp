@@ -33,6 +33,11 @@ class Linear : public Layer<Scalar> {
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
+  // Records nothing: backward needs only x.
+  Index record_size(Index) const override { return 0; }
+  void backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
+                         ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                         Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
                        MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
   void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,

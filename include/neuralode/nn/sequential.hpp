@@ -42,6 +42,13 @@ class Sequential : public Layer<Scalar> {
   bool skips_input_adjoint() const override { return true; }
   void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
+  // Records every layer's record and every intermediate output (-1 if a layer cannot record).
+  Index record_size(Index batch) const override;
+  void forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                        Scalar* record) override;
+  void backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
+                         ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                         Scalar* t_bar) override;
   void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
                        MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
   void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
@@ -49,6 +56,11 @@ class Sequential : public Layer<Scalar> {
                         Scalar* t_bar) override;
 
  private:
+  template <class Back>
+  void reverse(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+               Back&& back);
+  // rec_in_[i], rec_own_[i]: layer i's input and own record inside a record starting at `record`.
+  void locate_record(ConstMatrixView<Scalar> x, Scalar* record);
   template <bool kInference>
   void chain(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y);
 
@@ -58,6 +70,8 @@ class Sequential : public Layer<Scalar> {
   std::vector<std::vector<Scalar>> acts_, tacts_, tdots_;
   // Reverse-pass ping-pong buffers, grow-only: they serve layers of different widths in turn.
   std::vector<Scalar> g_[2], gd_[2];
+  std::vector<const Scalar*> rec_in_;
+  std::vector<Scalar*> rec_own_;
 };
 
 extern template class Sequential<float>;

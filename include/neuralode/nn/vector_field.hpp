@@ -34,6 +34,15 @@ class VectorField : public ode::System<Scalar> {
   virtual void vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a, Scalar* f_out,
                    MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) = 0;
 
+  // Recorded evaluations (ode::System::record_size / rhs_recorded): rhs_recorded computes f and
+  // keeps the activations in the record; vjp_recorded is vjp at that (t, x) without re-running
+  // the forward. The default vjp_recorded is vjp (for fields whose record_size is -1).
+  virtual void vjp_recorded(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
+                            const Scalar* /*record*/, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                            Scalar* t_bar) {
+    vjp(t, x, a, nullptr, x_bar, theta_bar, t_bar);
+  }
+
   // Jacobian-vector product: f = f(t, x), jv = (df/dx) v.
   virtual void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
                    MatrixView<Scalar> f, MatrixView<Scalar> jv) = 0;

@@ -8,6 +8,12 @@
 
 namespace neuralode::ode {
 
+// Where the record of a step's first stage evaluation f(t, y0) is, for observers that supply
+// stage records (StepObserver::stage_record): in this step's slot 0; in the previous step's last
+// slot (an FSAL method carries that evaluation over); or nowhere (it came from an evaluation
+// that was not recorded, such as the end-point derivative of Hermite output).
+enum class FirstStageRecord { own, previous_last, none };
+
 // One accepted step from t to t + h. Pointers are valid only during the callback; each array is
 // batch*dim wide, row-major.
 template <class Scalar>
@@ -23,6 +29,7 @@ struct AcceptedStep {
   const Scalar* stage_derivs = nullptr;  // s rows: k_i = f(t + c_i h, Y_i)
   // f(t + h, y1) when the solver evaluated it for Hermite output of a non-FSAL method; else null.
   const Scalar* f_end = nullptr;
+  FirstStageRecord first_stage_record = FirstStageRecord::none;
 };
 
 template <class Scalar>
@@ -35,6 +42,12 @@ class StepObserver {
   // fraction of the step; the output is y0 + h (sum_i w_i k_i + w_s f_end) with the tableau's
   // dense_weights(theta)). Output 0 (the initial time) is reported with step index -1.
   virtual void on_output(Index output_index, Index step_index, Scalar theta) {}
+  // Storage for the record of stage `stage`'s evaluation (0-based) in the step being attempted,
+  // or null (the default) for none. When non-null and the system records (System::record_size
+  // >= 0, no quadrature), the solver evaluates that stage with rhs_recorded into it. A rejected
+  // attempt's records are overwritten by the next attempt; slot 0 survives rejections (f(t, y0)
+  // is not re-evaluated).
+  virtual Scalar* stage_record(Index /*stage*/) { return nullptr; }
 };
 
 }  // namespace neuralode::ode

@@ -36,6 +36,17 @@ class System {
                                    std::span<Scalar> /*dq*/) {
     rhs(t, y, dy);
   }
+
+  // ---- Optional recorded evaluations ----
+  // A system may keep, per evaluation, what a later reverse pass needs (a neural field's
+  // activations), in storage the solver's observer supplies (StepObserver::stage_record) for
+  // the stages of a step. record_size(batch): scalars per evaluation, or -1 (the default) if
+  // the system keeps nothing. rhs_recorded writes dy as rhs() does and the record.
+  virtual Index record_size(Index /*batch*/) const { return -1; }
+  virtual void rhs_recorded(Scalar t, ConstMatrixView<Scalar> y, MatrixView<Scalar> dy,
+                            Scalar* /*record*/) {
+    rhs(t, y, dy);
+  }
 };
 
 // Adapts any callable f(t, y, dy) with the signature above to a System, so that
