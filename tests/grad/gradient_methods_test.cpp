@@ -317,7 +317,9 @@ TEST_P(EveryMethod, DirectRecordsGiveBitIdenticalGradients) {
     GradOptions off{.method = "direct"};
     off.direct_record_step_bytes = 0;
     const Gradients<double> without = gradient_of(field, p, off, &without_stats);
-    if (first_step > 0) EXPECT_GT(with_stats.forward.num_rejected, 0) << tab.name;
+    if (first_step > 0) {
+      EXPECT_GT(with_stats.forward.num_rejected, 0) << tab.name;
+    }
     EXPECT_EQ(flat(with.y0), flat(without.y0)) << tab.name << " first_step " << first_step;
     EXPECT_EQ(with.params, without.params) << tab.name << " first_step " << first_step;
     EXPECT_EQ(with_stats.num_vjp, without_stats.num_vjp) << tab.name;
