@@ -123,7 +123,8 @@ inline void tanh_and_slope(Index n, const float* x, float* y, float* d1) {
   }
 }
 
-// y = sigma(x), d1 = sigma'(x) and, if d2 is non-null, d2 = sigma''(x); n entries each.
+// y = sigma(x), d1 = sigma'(x) and, if d2 is non-null, d2 = sigma''(x); n entries each. For tanh
+// and sigmoid d1 may be null too (no slope wanted, as in forward_inference; d2 then null as well).
 template <class Scalar>
 void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1p, Scalar* d2p) {
   ConstArr<Scalar> x(xp, n);
@@ -140,6 +141,7 @@ void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1
         if (!d2p) return tanh_and_slope(n, xp, yp, d1p);
       }
       tanh_into<Scalar>(n, xp, yp);
+      if (!d1p) return;
       d1 = one - y.square();
       if (d2p) Arr<Scalar>(d2p, n) = Scalar(-2) * y * d1;
       return;
@@ -162,6 +164,7 @@ void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1
       return;
     case ActivationFn::sigmoid:
       y = x.logistic();
+      if (!d1p) return;
       d1 = y * (one - y);
       if (d2p) Arr<Scalar>(d2p, n) = d1 * (one - Scalar(2) * y);
       return;
@@ -255,23 +258,9 @@ void Activation<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<S
 template <class Scalar>
 void Activation<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
                                            MatrixView<Scalar> y) {
+  if (fn_ != ActivationFn::tanh && fn_ != ActivationFn::sigmoid) return forward(t, x, y);
   assert(x.cols() == features_ && y.rows() == x.rows() && y.cols() == features_);
-  const Index n = x.size();
-  switch (fn_) {
-    case ActivationFn::tanh:
-      if constexpr (std::is_same_v<Scalar, float>) {
-        tanh_and_slope(n, x.data(), y.data(), nullptr);
-      } else {
-        tanh_into<Scalar>(n, x.data(), y.data());
-      }
-      break;
-    case ActivationFn::sigmoid:
-      Arr<Scalar>(y.data(), n) = ConstArr<Scalar>(x.data(), n).logistic();
-      break;
-    default:
-      forward(t, x, y);
-      return;
-  }
+  evaluate<Scalar>(fn_, x.size(), x.data(), y.data(), nullptr, nullptr);
   x_ = nullptr;  // backward now has nothing to work from (asserted there)
 }
 

@@ -136,8 +136,24 @@ void thin_rank_update_block(Index m, Index c0, Index last, const Scalar* coef, I
     for (int p = 0; p < NP; ++p) P::store(acc + i * lda + c0 + p * P::width, a[i][p], lanes(p));
 }
 
-// Calls block<NP>(c0, last) for each block of up to four packs of n columns, NP a compile-time
-// constant and `last` the lanes used in its last pack.
+// f(std::integral_constant<int, K>{}) for the run-time k in 1..4, the kernels' compile-time K
+// (and the number of packs in a column block).
+template <class F>
+void with_thin_k(Index k, F&& f) {
+  switch (k) {
+    case 1:
+      return f(std::integral_constant<int, 1>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    default:
+      return f(std::integral_constant<int, 4>{});
+  }
+}
+
+// Calls block(np, c0, last) for each block of up to four packs of n columns, np an
+// std::integral_constant (the block's packs) and `last` the lanes used in its last pack.
 template <class Scalar, class Block>
 void for_each_column_block(Index n, Block&& block) {
   using P = simd::Pack<Scalar>;
@@ -145,19 +161,7 @@ void for_each_column_block(Index n, Block&& block) {
   for (Index c0 = 0; c0 < n; c0 += kBlock) {
     const Index cols = std::min(kBlock, n - c0);
     const Index packs = (cols + P::width - 1) / P::width, last = cols - (packs - 1) * P::width;
-    switch (packs) {
-      case 1:
-        block(std::integral_constant<int, 1>{}, c0, last);
-        break;
-      case 2:
-        block(std::integral_constant<int, 2>{}, c0, last);
-        break;
-      case 3:
-        block(std::integral_constant<int, 3>{}, c0, last);
-        break;
-      default:
-        block(std::integral_constant<int, 4>{}, c0, last);
-    }
+    with_thin_k(packs, [&](auto np) { block(np, c0, last); });
   }
 }
 
@@ -179,21 +183,6 @@ void thin_rank_update(Index m, Index n, const Scalar* coef, Index ldc, const Sca
   for_each_column_block<Scalar>(n, [&](auto np, Index c0, Index last) {
     thin_rank_update_block<K, np()>(m, c0, last, coef, ldc, v, ldv, acc, lda);
   });
-}
-
-// f(std::integral_constant<int, K>{}) for the run-time k in 1..4, the kernels' compile-time K.
-template <class F>
-void with_thin_k(Index k, F&& f) {
-  switch (k) {
-    case 1:
-      return f(std::integral_constant<int, 1>{});
-    case 2:
-      return f(std::integral_constant<int, 2>{});
-    case 3:
-      return f(std::integral_constant<int, 3>{});
-    default:
-      return f(std::integral_constant<int, 4>{});
-  }
 }
 
 }  // namespace neuralode::nn::detail
