@@ -14,9 +14,9 @@
 #include <string>
 #include <type_traits>
 
+#include "common/simd.hpp"
 #include "neuralode/error.hpp"
 #include "nn/detail/shapes.hpp"
-#include "nn/detail/simd.hpp"
 
 namespace neuralode::nn {
 namespace {
@@ -108,7 +108,7 @@ void tanh_into(Index n, const Scalar* xp, Scalar* yp) {
 // expression over a Map runs scalar code up to the first aligned element and after the last
 // whole packet, which at the spiral's 20 x 50 entries was 11 % of the field's forward (perf).
 inline void tanh_and_slope(Index n, const float* x, float* y, float* d1) {
-  using P = detail::simd::Pack<float>;
+  using P = simd::Pack<float>;
   const P::Reg one = P::set1(1.0f);
   Index i = 0;
   for (; i + P::width <= n; i += P::width) {

@@ -16,6 +16,8 @@
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/ode/method_registry.hpp"
+#include "ode/linear_combination.hpp"
+#include "ode/step_factor_math.hpp"
 
 namespace neuralode::ode {
 
@@ -94,60 +96,56 @@ Scalar sum_of_squares(Index n, const Scalar* num, const Scalar* y_a, const Scala
   return sum_lanes(lane);
 }
 
-// Components [m0, m0 + B) of combine (below) as one fixed-size Eigen array, which Eigen
-// evaluates with SIMD packets held in registers. GCC 12 left the equivalent plain loops scalar
-// (perf: vfmadd231sd, one component per instruction, 71 % of a step at dim 64).
-template <int B, class Scalar>
-void combine_block(Scalar* out, const Scalar* base, const Scalar* rows, Index stride, Index m0,
-                   const Scalar* coef, const int* idx, int terms) {
-  using Block = Eigen::Array<Scalar, B, 1>;
-  Block acc = base ? Block(Eigen::Map<const Block>(base + m0)) : Block::Zero();
-  for (int j = 0; j < terms; ++j)
-    acc += coef[j] * Eigen::Map<const Block>(rows + idx[j] * stride + m0);
-  Eigen::Map<Block>(out + m0) = acc;
-}
-
-// out = base + sum_j coef[j] * rows[idx[j]] over n components, rows being `stride` apart (base
-// may be null: zero). One pass over the output in blocks held in registers, rather than one pass
-// per term: each stage input is written once and each k_j read once (measured: the per-term form
-// was ~60 % of a step). Blocks of two 64-byte vectors, then one of one vector, then the last
-// few components. The sum order (base, then term 0, 1, ...) is the same everywhere.
+// The nonzero coefficients of a step's combinations with the k rows they multiply: a's rows
+// 1..s-1 (the stage inputs), b (the update; unused by FSAL methods, whose last stage is the
+// update) and e = b - bhat (the error estimate). Gathered once per solve; attempt() scales them
+// all by h in one pass. Scanning the tableau for zeros at every stage instead (a data-dependent
+// branch per coefficient) was a fifth of a 64-component dopri5 step in perf.
 template <class Scalar>
-void combine(Scalar* out, const Scalar* base, const Scalar* rows, Index stride, Index n,
-             const Scalar* coef, const int* idx, int terms) {
-  constexpr int kVector = 64 / static_cast<int>(sizeof(Scalar));
-  Index m0 = 0;
-  for (; m0 + 2 * kVector <= n; m0 += 2 * kVector)
-    combine_block<2 * kVector>(out, base, rows, stride, m0, coef, idx, terms);
-  if (m0 + kVector <= n) {
-    combine_block<kVector>(out, base, rows, stride, m0, coef, idx, terms);
-    m0 += kVector;
+class StepTerms {
+ public:
+  static constexpr Index kMaxStages = 16;
+
+  StepTerms(const SolverWorkspace<Scalar>& ws, const Scalar* k, Index n) {
+    const Index s = ws.tableau()->stages;
+    if (s > kMaxStages)
+      throw InvalidArgument(cat("odeint: a tableau has at most ", kMaxStages, " stages, not ", s));
+    auto add_row = [&](Index r, const Scalar* row, Index count) {
+      begin_[r] = total_;
+      for (Index j = 0; j < count; ++j)
+        if (row[j] != Scalar(0)) {
+          rows_[total_] = k + j * n;
+          unit_[total_++] = row[j];
+        }
+    };
+    for (Index i = 1; i < s; ++i) add_row(i, ws.a.data() + i * s, i);
+    add_row(s, ws.b.data(), s);
+    add_row(s + 1, ws.e.data(), static_cast<Index>(ws.e.size()));
+    begin_[s + 2] = total_;
+    begin_[0] = 0;
+    stages_ = s;
   }
-  // The last components (< one vector). A few: each one's sum in a register. More: one pass over
-  // out per term (in L1). Measured: at dim 2 such passes chain every term through a store and a
-  // reload (a quarter of combine); at dim 8 the per-component loop's indexed loads cost twice the
-  // passes.
-  const Index len = n - m0;
-  if (len == 0) return;
-  Scalar* o = out + m0;
-  if (len < 4) {
-    for (Index m = 0; m < len; ++m) {
-      Scalar acc = base ? base[m0 + m] : Scalar(0);
-      for (int j = 0; j < terms; ++j) acc += coef[j] * rows[idx[j] * stride + m0 + m];
-      o[m] = acc;
-    }
-    return;
+
+  void scale(Scalar h) {
+    for (int i = 0; i < total_; ++i) coef_[i] = h * unit_[i];
   }
-  if (base)
-    std::copy(base + m0, base + n, o);
-  else
-    std::fill(o, o + len, Scalar(0));
-  for (int j = 0; j < terms; ++j) {
-    const Scalar c = coef[j];
-    const Scalar* r = rows + idx[j] * stride + m0;
-    for (Index m = 0; m < len; ++m) o[m] += c * r[m];
-  }
-}
+  // Row r: a's row r in [1, s), b at r = s, e at r = s + 1.
+  const Scalar* const* rows(Index r) const { return rows_ + begin_[r]; }
+  const Scalar* coef(Index r) const { return coef_ + begin_[r]; }
+  int count(Index r) const { return begin_[r + 1] - begin_[r]; }
+  Index b_row() const { return stages_; }
+  Index e_row() const { return stages_ + 1; }
+
+ private:
+  // a's strictly lower triangle, b and e of the largest tableau.
+  static constexpr int kMax = kMaxStages * (kMaxStages - 1) / 2 + 2 * kMaxStages;
+  const Scalar* rows_[kMax];
+  Scalar unit_[kMax];
+  Scalar coef_[kMax];
+  int begin_[kMaxStages + 3];
+  int total_ = 0;
+  Index stages_ = 0;
+};
 
 template <class Scalar>
 void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
@@ -228,7 +226,8 @@ class Integrator {
         nq_(static_cast<Index>(q.size())),
         q_(q.data()),
         qw_(static_cast<Scalar>(options.quadrature_norm_weight)),
-        records_(observer && nq_ == 0 && f.record_size(ws.batch()) >= 0) {
+        records_(observer && nq_ == 0 && f.record_size(ws.batch()) >= 0),
+        terms_(ws, ws.k.data(), n_) {
     if (nq_ > 0) {
       dq_ = ws.dq.data();
       // Fixed steps consume the first stage's dq before the next stage overwrites it: one buffer.
@@ -271,7 +270,9 @@ class Integrator {
     first_stage_record_ = recorded ? FirstStageRecord::own : FirstStageRecord::none;
   }
   SolveStats& stats() { return out_.stats; }
-  // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the error norm (0 if !with_error).
+  // Stages 2..s and y_new; k row 0 must hold f(t, y). Returns the *square* of the error norm
+  // (0 if !with_error; NaN when y_new is not finite): the controller needs only its log and
+  // comparisons with 1, so the square root stays off the chain from one step to the next.
   Scalar attempt(Scalar t, Scalar h, bool with_error);
   Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol,
                       Scalar quadrature_sum = 0) const;
@@ -315,6 +316,8 @@ class Integrator {
   const bool records_;
   FirstStageRecord first_stage_record_ = FirstStageRecord::none;
   bool last_stage_recorded_ = false;
+  StepTerms<Scalar> terms_;
+  const Scalar inv_count_ = Scalar(1) / static_cast<Scalar>(n_ + nq_);  // for the mean square
 };
 
 template <class Scalar>
@@ -424,34 +427,25 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   const Scalar* y = ws_.y.data();
   Scalar* k = ws_.k.data();
   Scalar* stage = ws_.stage.data();
-  const Scalar* a = ws_.a.data();
-  // With an observer every stage input is kept (s rows); otherwise one row is reused.
+  Scalar* y_new = ws_.y_new.data();
+  // With an observer every stage input is kept (s rows); otherwise one row is reused, and an
+  // FSAL method's last stage input, which is y_new, is formed in y_new itself.
   if (obs_) std::copy(y, y + n_, stage);  // stage input 1 is y, recorded for the observer
   if (nq_) start_quadrature(h);
-  // The nonzero coefficients of a row, scaled by h (at most 16 stages in any registered method).
-  Scalar coef[16];
-  int idx[16];
-  auto gather = [&](const Scalar* row, Index count) {
-    int terms = 0;
-    for (Index j = 0; j < count; ++j)
-      if (row[j] != Scalar(0)) coef[terms] = h * row[j], idx[terms++] = static_cast<int>(j);
-    return terms;
-  };
+  terms_.scale(h);
   for (Index i = 1; i < s_; ++i) {
-    Scalar* yi = stage + (obs_ ? i : 0) * n_;
-    combine(yi, y, k, n_, n_, coef, idx, gather(a + i * s_, i));
+    Scalar* yi = obs_ ? stage + i * n_ : (tab_.fsal && i == s_ - 1 ? y_new : stage);
+    step_kernels::linear_combination(yi, y, terms_.rows(i), terms_.coef(i), terms_.count(i), n_);
     const bool recorded = eval(t + ws_.c[i] * h, yi, k + i * n_, dq_, i);
     if (i == s_ - 1) last_stage_recorded_ = recorded;
     if (nq_) add_stage_quadrature(i, h);
   }
-  Scalar* y_new = ws_.y_new.data();
-  if (tab_.fsal) {
-    // The last stage was evaluated at y_new (last row of a equals b).
-    const Scalar* last = stage + (obs_ ? s_ - 1 : 0) * n_;
-    std::copy(last, last + n_, y_new);
-  } else {
-    combine(y_new, y, k, n_, n_, coef, idx, gather(ws_.b.data(), s_));
-  }
+  const Index b_row = terms_.b_row();
+  if (!tab_.fsal)
+    step_kernels::linear_combination(y_new, y, terms_.rows(b_row), terms_.coef(b_row),
+                                     terms_.count(b_row), n_);
+  else if (obs_)  // the last stage was evaluated at y_new (last row of a equals b)
+    std::copy(stage + (s_ - 1) * n_, stage + s_ * n_, y_new);
   const Scalar nan = std::numeric_limits<Scalar>::quiet_NaN();
   if (!with_error)  // fixed steps: q already holds q_new
     return all_finite(y_new, n_) && (!nq_ || all_finite(q_, nq_)) ? Scalar(0) : nan;
@@ -463,10 +457,11 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   constexpr Index kBlock = 256;
   Scalar err[kBlock];
   Scalar sum = 0;
-  const int terms = gather(ws_.e.data(), s_);
+  const Index e_row = terms_.e_row();
   for (Index m0 = 0; m0 < n_; m0 += kBlock) {
     const Index len = std::min(kBlock, n_ - m0);
-    combine(err, static_cast<const Scalar*>(nullptr), k + m0, n_, len, coef, idx, terms);
+    step_kernels::linear_combination(err, static_cast<const Scalar*>(nullptr), terms_.rows(e_row),
+                                     terms_.coef(e_row), terms_.count(e_row), len, m0);
     sum += weighted_sum_of_squares(m0, m0 + len, err, y, y_new, static_cast<Scalar>(opt_.rtol));
   }
   // The quadrature's error h acc_e against q and q_new = q + h acc_b.
@@ -474,7 +469,7 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
     sum += quadrature_sum_of_squares([&](Index m) { return h * acc_e_[m]; },
                                      [&](Index m) { return q_[m] + h * acc_b_[m]; },
                                      static_cast<Scalar>(opt_.rtol));
-  return std::sqrt(sum / static_cast<Scalar>(n_ + nq_));
+  return sum * inv_count_;
 }
 
 template <class Scalar>
@@ -644,10 +639,10 @@ void Integrator<Scalar>::run_adaptive() {
   const Scalar expo = Scalar(1) / Scalar(q + 1) - Scalar(0.75) * beta;  // Hairer's DOPRI5: expo1
   // log of the previous accepted error (Hairer's facold, initially 1e-4): keeping the log turns
   // the PI factor err^-expo * err_prev^beta into one exp and one log per step instead of two
-  // pow calls (pow was ~9 % of a small adaptive step). They run in float, ~3x cheaper than
-  // double's: a step-size factor needs no more than float's 7 digits.
-  const float log_1e_4 = std::log(1e-4f);
-  float log_err_prev = log_1e_4;
+  // pow calls, and those are the inline ones of step_factor_math.hpp (libm's pow, and later its
+  // expf and logf, were ~9 % and ~8 % of a small adaptive step).
+  const double log_1e_4 = std::log(1e-4);
+  double log_err_prev = log_1e_4;
   bool last_rejected = false;
   bool saw_nonfinite = false;
 
@@ -680,8 +675,8 @@ void Integrator<Scalar>::run_adaptive() {
       k1_valid_ = true;
     }
     if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
-    const Scalar err = attempt(t, h, true);
-    if (!std::isfinite(static_cast<double>(err))) {
+    const Scalar err_sq = attempt(t, h, true);
+    if (!std::isfinite(static_cast<double>(err_sq))) {
       saw_nonfinite = true;
       ++st.num_rejected;
       h_abs = std::abs(h) * dfactor;
@@ -689,25 +684,28 @@ void Integrator<Scalar>::run_adaptive() {
       continue;
     }
     const bool pinned = min_step > 0 && std::abs(h) <= min_step;
-    if (err <= Scalar(1) || pinned) {
+    if (err_sq <= Scalar(1) || pinned) {
       // One log serves both uses: log max(err, 1e-4) is log err unless err is below 1e-4.
-      const float log_err = err == Scalar(0) ? log_1e_4 : std::log(static_cast<float>(err));
-      Scalar factor =
-          err == Scalar(0)
-              ? ifactor
-              : safety * static_cast<Scalar>(std::exp(static_cast<float>(beta) * log_err_prev -
-                                                      static_cast<float>(expo) * log_err));
+      const double log_err = err_sq == Scalar(0)
+                                 ? log_1e_4
+                                 : 0.5 * step_kernels::controller_log(static_cast<double>(err_sq));
+      Scalar factor = err_sq == Scalar(0)
+                          ? ifactor
+                          : safety * static_cast<Scalar>(step_kernels::controller_exp(
+                                         static_cast<double>(beta) * log_err_prev -
+                                         static_cast<double>(expo) * log_err));
       factor = std::clamp(factor, dfactor, ifactor);
       if (last_rejected)
         factor = std::min(factor, Scalar(1));  // Hairer: no growth right after a rejection
-      log_err_prev = err >= Scalar(1e-4) ? log_err : log_1e_4;
+      log_err_prev = err_sq >= Scalar(1e-8) ? log_err : log_1e_4;
       accept(t, h, t_new);
       t = last ? t_end : t_new;
       h_abs = std::abs(h) * factor;
       last_rejected = false;
     } else {
       ++st.num_rejected;
-      const Scalar factor = std::max(dfactor, safety * std::pow(err, -Scalar(1) / Scalar(q + 1)));
+      const Scalar factor =
+          std::max(dfactor, safety * std::pow(err_sq, Scalar(-0.5) / Scalar(q + 1)));
       h_abs = std::abs(h) * factor;
       last_rejected = true;
     }

@@ -11,7 +11,7 @@
 
 #include <type_traits>
 
-#include "nn/detail/simd.hpp"
+#include "common/simd.hpp"
 
 namespace neuralode::nn::detail {
 

@@ -1,8 +1,9 @@
-// One SIMD register's worth of Scalars (a Pack) and the handful of operations the thin products
-// and element-wise activations need, with *partial* loads and stores for the last m < width lanes
-// of a row. Loops over a row of any length then end with one masked operation instead of a scalar
-// epilogue: for the spiral's 50-wide rows the epilogues (and Eigen's scalar head and tail on
-// unaligned Maps) took 10-15 % of the field's time in perf.
+// One SIMD register's worth of Scalars (a Pack) and the handful of operations the thin products,
+// element-wise activations (nn) and the solver's stage combinations (ode) need, with *partial*
+// loads and stores for the last m < width lanes of a row. Loops over a row of any length then end
+// with one masked operation instead of a scalar epilogue: for the spiral's 50-wide rows the
+// epilogues (and Eigen's scalar head and tail on unaligned Maps) took 10-15 % of the field's time
+// in perf.
 //
 // With AVX-512 a Pack is one zmm register and partial accesses are masked instructions. Elsewhere
 // it is a fixed-size Eigen array of the same width (Eigen vectorises it with what the target has)
@@ -19,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-namespace neuralode::nn::detail::simd {
+namespace neuralode::simd {
 
 template <class Scalar>
 struct Pack;
@@ -111,4 +112,4 @@ struct Pack {
 
 #endif
 
-}  // namespace neuralode::nn::detail::simd
+}  // namespace neuralode::simd
