@@ -15,6 +15,7 @@
 // state's size or on where in a pack it sits.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
 #include "common/simd.hpp"
@@ -28,55 +29,69 @@ inline constexpr int kChunkPacks = 8;  // 8 accumulators + 1 broadcast of 32 zmm
 inline constexpr int kChunkPacks = 4;  // AVX2's 16 ymm registers hold 4 packs of 2 ymm each
 #endif
 
-// Components [m0, m0 + (P - 1) * width + last) with P packs in registers; `last` in [1, width]
-// is the number of lanes used in the final pack. Rows are read from rows[j] + row_offset.
+// Pack `pack` of P starting at `from`: the last one partial, with `last` lanes.
+template <int P, class Scalar>
+[[gnu::always_inline]] inline auto load_pack(const Scalar* from, int pack, Index last) {
+  using Pk = simd::Pack<Scalar>;
+  return pack < P - 1 ? Pk::load(from + pack * Pk::width) : Pk::load(from + pack * Pk::width, last);
+}
+
+// acc[p] += sum_j coef[j] rows[j][offset + p * width ...] for the P packs (p... = 0..P-1): one
+// broadcast and P fused multiply-adds per term, in term order.
 //
 // The packs are unrolled by a fold over p... rather than by loops: with loops GCC 12 kept the
 // accumulator array in memory (its scalar replacement runs before loops are unrolled) and, as
 // the masked load may read any memory, stored every accumulator back after every term.
-template <int P, class Scalar>
-void combine_packs(Scalar* out, const Scalar* base, const Scalar* const* rows, Index row_offset,
-                   const Scalar* coef, int terms, Index m0, Index last) {
+template <int P, class Scalar, int... p>
+[[gnu::always_inline]] inline void add_terms(typename simd::Pack<Scalar>::Reg (&acc)[P],
+                                             std::integer_sequence<int, p...>,
+                                             const Scalar* const* rows, Index offset,
+                                             const Scalar* coef, int terms, Index last) {
   using Pk = simd::Pack<Scalar>;
-  constexpr Index W = Pk::width;
-  auto load = [last](const Scalar* from, int pack) {
-    return pack < P - 1 ? Pk::load(from + pack * W) : Pk::load(from + pack * W, last);
-  };
-  [&]<int... p>(std::integer_sequence<int, p...>) {
-    typename Pk::Reg acc[P] = {(base ? load(base + m0, p) : Pk::zero())...};
-    for (int j = 0; j < terms; ++j) {
-      const auto c = Pk::set1(coef[j]);
-      const Scalar* r = rows[j] + row_offset + m0;
-      ((acc[p] = Pk::fma(c, load(r, p), acc[p])), ...);
-    }
-    ((p < P - 1 ? Pk::store(out + m0 + p * W, acc[p]) : Pk::store(out + m0 + p * W, acc[p], last)),
-     ...);
+  for (int j = 0; j < terms; ++j) {
+    const auto c = Pk::set1(coef[j]);
+    const Scalar* r = rows[j] + offset;
+    ((acc[p] = Pk::fma(c, load_pack<P>(r, p, last), acc[p])), ...);
   }
-  (std::make_integer_sequence<int, P>{});
 }
 
-// out[m] = (base ? base[m] : 0) + sum_{j < terms} coef[j] * rows[j][row_offset + m] for m in
-// [0, n), n >= 1. out may be base (in place). The offset lets a caller combine a window of the
-// rows (the error estimate, in blocks) into a small buffer.
-template <class Scalar>
-void linear_combination(Scalar* out, const Scalar* base, const Scalar* const* rows,
-                        const Scalar* coef, int terms, Index n, Index row_offset = 0) {
+// Calls chunk(std::integral_constant<int, P>{}, m0, last) over [0, n), n >= 1, in chunks of
+// P <= kChunkPacks packs (all full but the state's last pack, which has `last` lanes). The
+// chunk's size picks the unrolled body by a fold over P = 1..kChunkPacks, which the compiler
+// turns into a jump into bodies inlined here. Measured against alternatives at 8 components: a
+// generic dispatcher function (its captures went through memory and its frame was realigned
+// for zmm spills) cost more than the FMAs; a table of function pointers (an extra call per
+// combination) ~8 % of a small step.
+template <class Scalar, class Chunk>
+[[gnu::always_inline]] inline void for_each_chunk(Index n, Chunk&& chunk) {
   constexpr Index W = simd::Pack<Scalar>::width, kChunk = kChunkPacks * W;
   Index m0 = 0;
-  for (; n - m0 > kChunk; m0 += kChunk)
-    combine_packs<kChunkPacks>(out, base, rows, row_offset, coef, terms, m0, W);
+  for (; n - m0 > kChunk; m0 += kChunk) chunk(std::integral_constant<int, kChunkPacks>{}, m0, W);
   const Index rest = n - m0, packs = (rest + W - 1) / W, last = rest - (packs - 1) * W;
-  // The chunk's size picks the unrolled body: a fold over P = 1..kChunkPacks, which the compiler
-  // turns into a jump into bodies inlined here. Not a generic lambda dispatcher (its captures went
-  // through memory and its frame was realigned for zmm spills, costing more than the FMAs at 8
-  // components) nor a table of function pointers (an extra call per combination, ~8 % of a small
-  // step).
   [&]<int... p>(std::integer_sequence<int, p...>) {
-    (void)((packs == p + 1 &&
-            (combine_packs<p + 1>(out, base, rows, row_offset, coef, terms, m0, last), true)) ||
+    (void)((packs == p + 1 && (chunk(std::integral_constant<int, p + 1>{}, m0, last), true)) ||
            ...);
   }
   (std::make_integer_sequence<int, kChunkPacks>{});
+}
+
+// out[m] = (base ? base[m] : 0) + sum_{j < terms} coef[j] * rows[j][row_offset + m] for m in
+// [0, n), n >= 1. out may be base (in place).
+template <class Scalar>
+void linear_combination(Scalar* out, const Scalar* base, const Scalar* const* rows,
+                        const Scalar* coef, int terms, Index n, Index row_offset = 0) {
+  using Pk = simd::Pack<Scalar>;
+  for_each_chunk<Scalar>(n, [&](auto np, Index m0, Index last) {
+    constexpr int P = np();
+    [&]<int... p>(std::integer_sequence<int, p...> packs) {
+      typename Pk::Reg acc[P] = {(base ? load_pack<P>(base + m0, p, last) : Pk::zero())...};
+      add_terms<P>(acc, packs, rows, row_offset + m0, coef, terms, last);
+      ((p < P - 1 ? Pk::store(out + m0 + p * Pk::width, acc[p])
+                  : Pk::store(out + m0 + p * Pk::width, acc[p], last)),
+       ...);
+    }
+    (std::make_integer_sequence<int, P>{});
+  });
 }
 
 }  // namespace neuralode::ode::step_kernels

@@ -9,13 +9,10 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/ode/method_registry.hpp"
+#include "ode/error_norm.hpp"
 #include "ode/linear_combination.hpp"
 #include "ode/step_factor_math.hpp"
 
@@ -45,55 +42,6 @@ bool all_finite(const Scalar* x, Index n) {
     for (Index l = 0; l < kLanes; ++l) lane[l] += x[i + l] * Scalar(0);
   for (; i < n; ++i) lane[0] += x[i] * Scalar(0);
   return sum_lanes(lane) == Scalar(0);
-}
-
-// sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 for i in [0, n), in lanes. atol and w
-// are per-component arrays when the template flags say so, else the scalar atol0 and weight 1;
-// the flags are template parameters so that the loop holds no branch and no conditional load.
-template <bool kAtolArray, bool kWeights, class Scalar>
-Scalar sum_of_squares(Index n, const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol,
-                      Scalar atol0, const Scalar* atol, const Scalar* w) {
-  auto term = [&](Index i) {
-    Scalar scale = rtol * std::max(std::abs(y_a[i]), std::abs(y_b[i]));
-    if constexpr (kAtolArray)
-      scale += atol[i];
-    else
-      scale += atol0;
-    Scalar r = num[i] / scale;
-    if constexpr (kWeights) r *= w[i];
-    return r * r;
-  };
-  Scalar lane[kLanes] = {};
-  Index i = 0;
-#if defined(__AVX512F__)
-  // double with a scalar atol (the common case): the eight lanes are one register, and 1 / scale
-  // is the 14-bit reciprocal estimate refined by two Newton steps (relative error ~2^-56, below
-  // double's rounding) instead of a division, whose throughput (one per 16 cycles for 8 doubles)
-  // was a sixth of an adaptive step at 64 components. An atol below 1e-290 keeps the division:
-  // the estimate of a subnormal scale is infinite.
-  if constexpr (std::is_same_v<Scalar, double> && !kAtolArray && !kWeights) {
-    if (atol0 >= 1e-290) {
-      const __m512d vr = _mm512_set1_pd(rtol), va = _mm512_set1_pd(atol0),
-                    two = _mm512_set1_pd(2.0);
-      __m512d acc = _mm512_setzero_pd();
-      for (; i + kLanes <= n; i += kLanes) {
-        const __m512d a = _mm512_abs_pd(_mm512_loadu_pd(y_a + i));
-        const __m512d b = _mm512_abs_pd(_mm512_loadu_pd(y_b + i));
-        const __m512d scale = _mm512_fmadd_pd(vr, _mm512_max_pd(a, b), va);
-        __m512d inv = _mm512_rcp14_pd(scale);
-        inv = _mm512_mul_pd(inv, _mm512_fnmadd_pd(scale, inv, two));
-        inv = _mm512_mul_pd(inv, _mm512_fnmadd_pd(scale, inv, two));
-        const __m512d r = _mm512_mul_pd(_mm512_loadu_pd(num + i), inv);
-        acc = _mm512_fmadd_pd(r, r, acc);
-      }
-      _mm512_storeu_pd(lane, acc);
-    }
-  }
-#endif
-  for (; i + kLanes <= n; i += kLanes)
-    for (Index l = 0; l < kLanes; ++l) lane[l] += term(i + l);
-  for (; i < n; ++i) lane[0] += term(i);
-  return sum_lanes(lane);
 }
 
 // The nonzero coefficients of a step's combinations with the k rows they multiply: a's rows
@@ -274,10 +222,12 @@ class Integrator {
   // (0 if !with_error; NaN when y_new is not finite): the controller needs only its log and
   // comparisons with 1, so the square root stays off the chain from one step to the next.
   Scalar attempt(Scalar t, Scalar h, bool with_error);
-  Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b, Scalar rtol,
-                      Scalar quadrature_sum = 0) const;
-  Scalar weighted_sum_of_squares(Index begin, Index end, const Scalar* num, const Scalar* y_a,
-                                 const Scalar* y_b, Scalar rtol) const;
+  Scalar weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b,
+                      Scalar quadrature_sum) const;
+  // sum_m (w_m x_m / (atol_m + rtol max(|y_a,m|, |y_b,m|)))^2 over the n components of
+  // x = sum_j coef[j] rows[j] (error_norm.hpp).
+  Scalar sum_of_squares(const Scalar* const* rows, const Scalar* coef, int count, const Scalar* y_a,
+                        const Scalar* y_b) const;
   template <class Num, class Qb>
   Scalar quadrature_sum_of_squares(Num num, Qb q_b, Scalar rtol) const;
   // The first stage's and stage i's contributions to the quadrature update (see the class).
@@ -317,6 +267,7 @@ class Integrator {
   FirstStageRecord first_stage_record_ = FirstStageRecord::none;
   bool last_stage_recorded_ = false;
   StepTerms<Scalar> terms_;
+  step_kernels::NormScale<Scalar> norm_{};                              // set by setup_norm()
   const Scalar inv_count_ = Scalar(1) / static_cast<Scalar>(n_ + nq_);  // for the mean square
 };
 
@@ -333,6 +284,14 @@ void Integrator<Scalar>::setup_norm() {
   };
   expand(opt_.atol_per_component, ws_.atol);
   expand(opt_.norm_weights, ws_.weights);
+  norm_.rtol = static_cast<Scalar>(opt_.rtol);
+  norm_.atol0 = static_cast<Scalar>(opt_.atol);
+  norm_.atol = ws_.atol.size() ? ws_.atol.data() : nullptr;
+  norm_.weights = ws_.weights.size() ? ws_.weights.data() : nullptr;
+  // The reciprocal estimate needs a normal scale >= atol: divide when an atol is within 1e6 of
+  // the smallest normal number (such an atol asks for more than the precision holds anyway).
+  const Scalar min_atol = norm_.atol ? ws_.atol.minCoeff() : norm_.atol0;
+  norm_.exact = min_atol < Scalar(1e6) * std::numeric_limits<Scalar>::min();
 }
 
 // sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / (n + Q)) over all n = batch*dim
@@ -341,9 +300,22 @@ void Integrator<Scalar>::setup_norm() {
 // adjoint_rms_seminorm does: masking can only lower the norm, never raise it.
 template <class Scalar>
 Scalar Integrator<Scalar>::weighted_rms(const Scalar* num, const Scalar* y_a, const Scalar* y_b,
-                                        Scalar rtol, Scalar quadrature_sum) const {
-  return std::sqrt((weighted_sum_of_squares(0, n_, num, y_a, y_b, rtol) + quadrature_sum) /
-                   static_cast<Scalar>(n_ + nq_));
+                                        Scalar quadrature_sum) const {
+  const Scalar* rows[1] = {num};
+  const Scalar one[1] = {Scalar(1)};  // num as a combination of one term: 1 * num is exact
+  return std::sqrt((sum_of_squares(rows, one, 1, y_a, y_b) + quadrature_sum) * inv_count_);
+}
+
+template <class Scalar>
+Scalar Integrator<Scalar>::sum_of_squares(const Scalar* const* rows, const Scalar* coef, int count,
+                                          const Scalar* y_a, const Scalar* y_b) const {
+  using step_kernels::error_sum_of_squares;
+  if (norm_.atol && norm_.weights)
+    return error_sum_of_squares<true, true>(rows, coef, count, n_, y_a, y_b, norm_);
+  if (norm_.atol) return error_sum_of_squares<true, false>(rows, coef, count, n_, y_a, y_b, norm_);
+  if (norm_.weights)
+    return error_sum_of_squares<false, true>(rows, coef, count, n_, y_a, y_b, norm_);
+  return error_sum_of_squares<false, false>(rows, coef, count, n_, y_a, y_b, norm_);
 }
 
 // The quadrature's terms of the norm: sum_m (w_q num(m) / (atol + rtol max(|q_m|, |q_b(m)|)))^2
@@ -404,24 +376,6 @@ void Integrator<Scalar>::add_stage_quadrature(Index i, Scalar h) {
   }
 }
 
-// The sum over components [begin, end) of the squared terms of weighted_rms; num is indexed from
-// begin (num[0] belongs to component begin).
-template <class Scalar>
-Scalar Integrator<Scalar>::weighted_sum_of_squares(Index begin, Index end, const Scalar* num,
-                                                   const Scalar* y_a, const Scalar* y_b,
-                                                   Scalar rtol) const {
-  const Scalar atol0 = static_cast<Scalar>(opt_.atol);
-  const Scalar* atol = ws_.atol.size() ? ws_.atol.data() + begin : nullptr;
-  const Scalar* w = ws_.weights.size() ? ws_.weights.data() + begin : nullptr;
-  const Index n = end - begin;
-  y_a += begin;
-  y_b += begin;
-  if (atol && w) return sum_of_squares<true, true>(n, num, y_a, y_b, rtol, atol0, atol, w);
-  if (atol) return sum_of_squares<true, false>(n, num, y_a, y_b, rtol, atol0, atol, w);
-  if (w) return sum_of_squares<false, true>(n, num, y_a, y_b, rtol, atol0, atol, w);
-  return sum_of_squares<false, false>(n, num, y_a, y_b, rtol, atol0, atol, w);
-}
-
 template <class Scalar>
 Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   const Scalar* y = ws_.y.data();
@@ -452,18 +406,10 @@ Scalar Integrator<Scalar>::attempt(Scalar t, Scalar h, bool with_error) {
   // A NaN/Inf in q_new, or in the dq an FSAL method carries into the next step, rejects the step
   // whatever the norm's weights (as a NaN in a masked component of y does).
   if (nq_ && (!all_finite(acc_b_, nq_) || (tab_.fsal && !all_finite(dq_, nq_)))) return nan;
-  // err = h sum_i e_i k_i, formed block by block on the stack and folded into the norm, so no
-  // state-sized error buffer exists.
-  constexpr Index kBlock = 256;
-  Scalar err[kBlock];
-  Scalar sum = 0;
-  const Index e_row = terms_.e_row();
-  for (Index m0 = 0; m0 < n_; m0 += kBlock) {
-    const Index len = std::min(kBlock, n_ - m0);
-    step_kernels::linear_combination(err, static_cast<const Scalar*>(nullptr), terms_.rows(e_row),
-                                     terms_.coef(e_row), terms_.count(e_row), len, m0);
-    sum += weighted_sum_of_squares(m0, m0 + len, err, y, y_new, static_cast<Scalar>(opt_.rtol));
-  }
+  // err = h sum_i e_i k_i, formed in registers and folded into the norm (error_norm.hpp): no
+  // error buffer exists.
+  const Index e = terms_.e_row();
+  Scalar sum = sum_of_squares(terms_.rows(e), terms_.coef(e), terms_.count(e), y, y_new);
   // The quadrature's error h acc_e against q and q_new = q + h acc_b.
   if (acc_e_)
     sum += quadrature_sum_of_squares([&](Index m) { return h * acc_e_[m]; },
@@ -560,9 +506,9 @@ Scalar Integrator<Scalar>::initial_step(Scalar t0, Scalar t_end) {
   const Scalar* f0 = ws_.k.data();
   // The quadrature takes part as if it were part of y (q0 and its derivative dq1).
   auto q0 = [&](Index m) { return q_[m]; };
-  const Scalar d0 = weighted_rms(y0, y0, y0, rtol, quadrature_sum_of_squares(q0, q0, rtol));
+  const Scalar d0 = weighted_rms(y0, y0, y0, quadrature_sum_of_squares(q0, q0, rtol));
   const Scalar d1 = weighted_rms(
-      f0, y0, y0, rtol, quadrature_sum_of_squares([&](Index m) { return dq1_[m]; }, q0, rtol));
+      f0, y0, y0, quadrature_sum_of_squares([&](Index m) { return dq1_[m]; }, q0, rtol));
   Scalar h0 = (d0 < Scalar(1e-5) || d1 < Scalar(1e-5)) ? Scalar(1e-6) : Scalar(0.01) * d0 / d1;
   h0 = std::min(h0, std::abs(t_end - t0));
   Scalar* y1 = ws_.y_new.data();
@@ -572,7 +518,7 @@ Scalar Integrator<Scalar>::initial_step(Scalar t0, Scalar t_end) {
   for (Index i = 0; i < n_; ++i) y1[i] = f1[i] - f0[i];  // reuse y1 for f1 - f0
   for (Index m = 0; m < nq_; ++m) dq_[m] -= dq1_[m];     // and dq for its difference
   const Scalar d2 =
-      weighted_rms(y1, y0, y0, rtol,
+      weighted_rms(y1, y0, y0,
                    quadrature_sum_of_squares([&](Index m) { return dq_[m]; }, q0, rtol)) /
       h0;
   const Scalar dmax = std::max(d1, d2);

@@ -394,6 +394,24 @@ TEST(Odeint, SecondSolveWithSameWorkspaceDoesNotAllocate) {
   }
 }
 
+// An atol so small that a component's scale atol + rtol |y| is subnormal (here y_1 stays 0):
+// the norm then divides instead of using the reciprocal estimate, which is not defined there
+// (it would make 0 / scale = 0 * inf = NaN and reject every step). Scalar and per-component atol.
+TEST(Odeint, SubnormalAtolStillSolves) {
+  auto f = [](double, ConstMatrixView<double> y, MatrixView<double> dy) {
+    dy(0, 0) = -y(0, 0);
+    dy(0, 1) = 0.0;
+  };
+  SolveOptions opt;
+  opt.rtol = 1e-8;
+  opt.atol = 1e-310;
+  Solution<double> sol = odeint(f, row({1.0, 0.0}), {0.0, 1.0}, opt);
+  EXPECT_NEAR(sol.state(1)(0, 0), std::exp(-1.0), 1e-7);
+  opt.atol_per_component = {1e-6, 1e-310};
+  sol = odeint(f, row({1.0, 0.0}), {0.0, 1.0}, opt);
+  EXPECT_NEAR(sol.state(1)(0, 0), std::exp(-1.0), 1e-5);
+}
+
 // A component's trajectory does not depend on the state's size or on where it sits: the stage
 // combinations run in SIMD packs with a masked last pack and chunks of several packs, and every
 // component must see the same operations in the same order. Each component of a diagonal linear

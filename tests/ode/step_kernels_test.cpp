@@ -2,16 +2,34 @@
 // controller's log and exp against the standard library.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "ode/error_norm.hpp"
 #include "ode/linear_combination.hpp"
 #include "ode/step_factor_math.hpp"
 
 namespace neuralode::ode::step_kernels {
 namespace {
+
+// Sizes up to three chunks and half a pack more reach every chunk count and every partial pack.
+template <class Scalar>
+Index largest_size() {
+  constexpr Index W = simd::Pack<Scalar>::width;
+  return 3 * kChunkPacks * W + W / 2 + 1;
+}
+
+// n values uniform in [-scale, scale].
+template <class Scalar>
+std::vector<Scalar> random_values(std::mt19937& rng, Index n, double scale) {
+  std::uniform_real_distribution<double> u(-scale, scale);
+  std::vector<Scalar> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = static_cast<Scalar>(u(rng));
+  return v;
+}
 
 // linear_combination against a scalar reference, for every n up to three chunks plus a partial
 // pack, 0..6 terms, with and without a base and a row offset. Also checks that nothing outside
@@ -24,16 +42,13 @@ namespace {
 // twice that of each other.
 template <class Scalar>
 void check_all_sizes() {
-  constexpr Index W = simd::Pack<Scalar>::width, kChunk = kChunkPacks * W;
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
-  const Index max_n = 3 * kChunk + W / 2 + 1;
-  const Index offset_max = 5, guard = 2 * W;
-  std::vector<std::vector<Scalar>> data(6, std::vector<Scalar>(max_n + offset_max));
-  for (auto& row : data)
-    for (auto& v : row) v = static_cast<Scalar>(u(rng));
-  std::vector<Scalar> base(max_n);
-  for (auto& v : base) v = static_cast<Scalar>(u(rng));
+  const Index max_n = largest_size<Scalar>();
+  const Index offset_max = 5, guard = 2 * simd::Pack<Scalar>::width;
+  std::vector<std::vector<Scalar>> data;
+  for (int j = 0; j < 6; ++j) data.push_back(random_values<Scalar>(rng, max_n + offset_max, 1));
+  const std::vector<Scalar> base = random_values<Scalar>(rng, max_n, 1);
   const Scalar sentinel = Scalar(12345);
   const double eps = std::numeric_limits<Scalar>::epsilon() / 2;
   for (Index n = 1; n <= max_n; ++n)
@@ -82,6 +97,62 @@ TEST(LinearCombination, OutMayBeTheBase) {
   const double coef[1] = {2.0};
   linear_combination(y.data(), y.data(), rows, coef, 1, 37);
   for (int i = 0; i < 37; ++i) EXPECT_EQ(y[i], std::fma(2.0, 1.0 / (i + 1), double(i)));
+}
+
+// error_sum_of_squares against the same sum formed component by component in double, for every
+// n up to three chunks, each combination of per-component atol and weights, reciprocal estimate
+// and exact division, with components of y0/y1 spanning 0 and large magnitudes.
+//
+// Tolerance: the error combination is the kernel's own (checked above); each squared term then
+// takes ~5 more roundings and, with the estimate, a reciprocal good to ~2 ulps (one Newton step
+// in float, two in double: simd.hpp); the n positive terms are summed in a different order,
+// which adds at most n eps relative. So |kernel - reference| <= (2 (t + 1) + 10 + n) eps sum.
+template <class Scalar>
+void check_error_norm() {
+  std::mt19937 rng(11);
+  const Index max_n = largest_size<Scalar>();
+  auto random_vector = [&](double scale) { return random_values<Scalar>(rng, max_n, scale); };
+  std::vector<std::vector<Scalar>> k = {random_vector(1), random_vector(3), random_vector(0.5)};
+  std::vector<Scalar> y0 = random_vector(10), y1 = random_vector(1e3), atol = random_vector(1e-3),
+                      w = random_vector(1);
+  for (auto& a : atol) a = std::abs(a) + Scalar(1e-6);
+  y0[3] = y1[3] = 0;  // scale = atol exactly
+  const Scalar* rows[3] = {k[0].data(), k[1].data(), k[2].data()};
+  const Scalar coef[3] = {Scalar(0.25), Scalar(-1.5), Scalar(1e-2)};
+  const double eps = std::numeric_limits<Scalar>::epsilon() / 2;
+  for (Index n = 1; n <= max_n; ++n)
+    for (int flags = 0; flags < 8; ++flags) {
+      const bool per_atol = flags & 1, weights = flags & 2;
+      NormScale<Scalar> s{Scalar(1e-3), Scalar(1e-4), per_atol ? atol.data() : nullptr,
+                          weights ? w.data() : nullptr, (flags & 4) != 0};
+      Scalar got;
+      if (per_atol && weights)
+        got = error_sum_of_squares<true, true>(rows, coef, 3, n, y0.data(), y1.data(), s);
+      else if (per_atol)
+        got = error_sum_of_squares<true, false>(rows, coef, 3, n, y0.data(), y1.data(), s);
+      else if (weights)
+        got = error_sum_of_squares<false, true>(rows, coef, 3, n, y0.data(), y1.data(), s);
+      else
+        got = error_sum_of_squares<false, false>(rows, coef, 3, n, y0.data(), y1.data(), s);
+      double want = 0;
+      for (Index m = 0; m < n; ++m) {
+        Scalar e = 0;
+        for (int j = 0; j < 3; ++j) e = std::fma(coef[j], rows[j][m], e);
+        const double scale = (per_atol ? double(atol[m]) : 1e-4) +
+                             1e-3 * std::max(std::abs(double(y0[m])), std::abs(double(y1[m])));
+        const double r = double(e) / scale * (weights ? double(w[m]) : 1.0);
+        want += r * r;
+      }
+      ASSERT_NEAR(double(got), want, (2 * 4 + 10 + n) * eps * want)
+          << "n " << n << " flags " << flags;
+    }
+}
+
+TEST(ErrorNorm, EverySizeAndOptionMatchesTheComponentwiseSumDouble) {
+  check_error_norm<double>();
+}
+TEST(ErrorNorm, EverySizeAndOptionMatchesTheComponentwiseSumFloat) {
+  check_error_norm<float>();
 }
 
 // The tables are the values their comments state, to the last bit or one ulp (the rounding of

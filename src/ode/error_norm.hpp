@@ -1,0 +1,64 @@
+// The error estimate of an adaptive step folded straight into its norm: the sum over components
+// of (w_m err_m / (atol_m + rtol max(|y0_m|, |y1_m|)))^2 with err = sum_j coef[j] k_j (coef =
+// h e_j), each chunk of err formed in registers (linear_combination.hpp) and never stored.
+//
+// Before (session 4), err was combined into a stack buffer and the norm read it back in a second
+// function: the pair was ~25 % of a 64-component dopri5 step in perf. 1 / scale is a reciprocal
+// estimate refined by Newton steps (simd.hpp) rather than a division, whose throughput (8 doubles
+// per ~16 cycles) was a sixth of that step; `exact` asks for the division, for an atol small
+// enough (odeint: within 1e6 of the smallest normal number) that a scale could be subnormal,
+// where the estimate is not defined.
+#pragma once
+
+#include "ode/linear_combination.hpp"
+
+namespace neuralode::ode::step_kernels {
+
+// The components' values for the norm: atol and w per component when the flags say so (arrays
+// indexed like the state), else the scalar atol0 and weight 1.
+template <class Scalar>
+struct NormScale {
+  Scalar rtol, atol0;
+  const Scalar* atol = nullptr;  // per component, or null
+  const Scalar* weights = nullptr;
+  bool exact = false;  // divide instead of the reciprocal estimate
+};
+
+// Sum over m in [0, n) of the terms above; y0, y1 and the arrays are indexed from component 0,
+// the rows at rows[j][m]. The flags are template parameters so that the loop holds no branch
+// and no conditional load.
+template <bool kAtolArray, bool kWeights, class Scalar>
+Scalar error_sum_of_squares(const Scalar* const* rows, const Scalar* coef, int terms, Index n,
+                            const Scalar* y0, const Scalar* y1, const NormScale<Scalar>& s) {
+  using Pk = simd::Pack<Scalar>;
+  using Reg = typename Pk::Reg;
+  const Reg rtol = Pk::set1(s.rtol), atol0 = Pk::set1(s.atol0);
+  Reg total[2] = {Pk::zero(), Pk::zero()};  // two chains, so adds do not wait on each other
+  for_each_chunk<Scalar>(n, [&](auto np, Index m0, Index last) {
+    constexpr int P = np();
+    [&]<int... p>(std::integer_sequence<int, p...> packs) {
+      Reg err[P] = {((void)p, Pk::zero())...};
+      add_terms<P>(err, packs, rows, m0, coef, terms, last);
+      auto fold = [&](int pack, Reg e) {
+        const Reg y_max = Pk::max(Pk::abs(load_pack<P>(y0 + m0, pack, last)),
+                                  Pk::abs(load_pack<P>(y1 + m0, pack, last)));
+        Reg scale;
+        if constexpr (kAtolArray)
+          scale = Pk::fma(rtol, y_max, load_pack<P>(s.atol + m0, pack, last));
+        else
+          scale = Pk::fma(rtol, y_max, atol0);
+        // (Dividing e itself: 1 / scale of a subnormal scale may overflow to inf, e / scale not.)
+        Reg r = s.exact ? Pk::div(e, scale) : Pk::mul(e, Pk::reciprocal(scale));
+        if constexpr (kWeights) r = Pk::mul(r, load_pack<P>(s.weights + m0, pack, last));
+        // A partial pack's lanes past n hold 0 / atol, or 0 / 0 with an atol array.
+        if (kAtolArray && pack == P - 1) r = Pk::keep(r, last);
+        total[pack % 2] = Pk::fma(r, r, total[pack % 2]);
+      };
+      (fold(p, err[p]), ...);
+    }
+    (std::make_integer_sequence<int, P>{});
+  });
+  return Pk::sum(Pk::add(total[0], total[1]));
+}
+
+}  // namespace neuralode::ode::step_kernels
