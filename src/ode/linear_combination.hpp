@@ -1,6 +1,7 @@
 // The one vector kernel of a Runge-Kutta step: out = base + sum_j coef[j] * rows[j], over n
-// components. Every stage input (base y, the terms h a_ij k_j), the solution update (h b_j k_j)
-// and the error estimate (h e_j k_j, no base) is one call.
+// components. Every stage input (base y, the terms h a_ij k_j) and the solution update
+// (h b_j k_j) is one call; the error estimate (h e_j k_j) uses the same pieces in
+// error_norm.hpp, which reduces it into the norm instead of storing it.
 //
 // Why a kernel of its own: at the sizes small Neural ODEs have (batch * dim <= 64) a step's
 // arithmetic is a few hundred FMAs, so the loop structure decides its cost. Here each chunk of
@@ -11,7 +12,7 @@
 // of a step, and the scalar tail for n < 4 chained every term through memory.
 //
 // Every component sees the same operations in the same order (base, then term 0, 1, ...,
-// each a fused multiply-add), whatever its position: a component's value does not depend on the
+// each a fused multiply-add where the target has FMA), whatever its position: a component's value does not depend on the
 // state's size or on where in a pack it sits.
 #pragma once
 
