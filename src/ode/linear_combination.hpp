@@ -12,8 +12,8 @@
 // of a step, and the scalar tail for n < 4 chained every term through memory.
 //
 // Every component sees the same operations in the same order (base, then term 0, 1, ...,
-// each a fused multiply-add where the target has FMA), whatever its position: a component's value does not depend on the
-// state's size or on where in a pack it sits.
+// each a fused multiply-add where the target has FMA), whatever its position: a component's value
+// does not depend on the state's size or on where in a pack it sits.
 #pragma once
 
 #include <type_traits>
@@ -76,17 +76,17 @@ template <class Scalar, class Chunk>
   (std::make_integer_sequence<int, kChunkPacks>{});
 }
 
-// out[m] = (base ? base[m] : 0) + sum_{j < terms} coef[j] * rows[j][row_offset + m] for m in
-// [0, n), n >= 1. out may be base (in place).
+// out[m] = (base ? base[m] : 0) + sum_{j < terms} coef[j] * rows[j][m] for m in [0, n), n >= 1.
+// out may be base (in place).
 template <class Scalar>
 void linear_combination(Scalar* out, const Scalar* base, const Scalar* const* rows,
-                        const Scalar* coef, int terms, Index n, Index row_offset = 0) {
+                        const Scalar* coef, int terms, Index n) {
   using Pk = simd::Pack<Scalar>;
   for_each_chunk<Scalar>(n, [&](auto np, Index m0, Index last) {
     constexpr int P = np();
     [&]<int... p>(std::integer_sequence<int, p...> packs) {
       typename Pk::Reg acc[P] = {(base ? load_pack<P>(base + m0, p, last) : Pk::zero())...};
-      add_terms<P>(acc, packs, rows, row_offset + m0, coef, terms, last);
+      add_terms<P>(acc, packs, rows, m0, coef, terms, last);
       ((p < P - 1 ? Pk::store(out + m0 + p * Pk::width, acc[p])
                   : Pk::store(out + m0 + p * Pk::width, acc[p], last)),
        ...);

@@ -11,8 +11,8 @@
 // expressions rather than std::fma: the compiler fuses them where the target has FMA, and
 // std::fma without it is a slow library call.
 //
-// Accuracy: log to ~6e-9 absolute, exp to ~1e-11 relative (checked against std::log and std::exp
-// in tests/ode/step_factor_math_test.cpp). A step-size factor needs far less (it is a heuristic
+// Accuracy: log to 6e-9 absolute, exp to 2e-12 relative (checked against std::log and std::exp
+// in tests/ode/step_kernels_test.cpp). A step-size factor needs far less (it is a heuristic
 // clamped to [dfactor, ifactor]); this is float precision with margin.
 //
 //   log x = e ln 2 + log c_i + log1p(r),  x = m 2^e, m in [1, 2), i = the top 4 bits of m's

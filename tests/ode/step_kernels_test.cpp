@@ -32,8 +32,8 @@ std::vector<Scalar> random_values(std::mt19937& rng, Index n, double scale) {
 }
 
 // linear_combination against a scalar reference, for every n up to three chunks plus a partial
-// pack, 0..6 terms, with and without a base and a row offset. Also checks that nothing outside
-// out[0, n) is written (the masked last pack).
+// pack, 0..6 terms, with and without a base, with rows offset from out. Also checks that nothing
+// outside out[0, n) is written (the masked last pack).
 //
 // Tolerance: both compute base + sum_j c_j r_j with t + 1 <= 7 roundings in the same order; the
 // reference uses std::fma as the AVX-512 kernel does, so there they agree exactly. Where the
@@ -55,21 +55,21 @@ void check_all_sizes() {
     for (int terms = 0; terms <= 6; ++terms)
       for (const bool with_base : {false, true})
         for (const Index offset : {Index(0), offset_max}) {
-          const Scalar* rows[6];
+          const Scalar* rows[6];  // offset: rows not aligned like out
           Scalar coef[6];
           for (int j = 0; j < terms; ++j) {
-            rows[j] = data[static_cast<std::size_t>((j * 5 + 1) % 6)].data();
+            rows[j] = data[static_cast<std::size_t>((j * 5 + 1) % 6)].data() + offset;
             coef[j] = static_cast<Scalar>(u(rng));
           }
           std::vector<Scalar> out(static_cast<std::size_t>(n + 2 * guard), sentinel);
           Scalar* o = out.data() + guard;
-          linear_combination(o, with_base ? base.data() : nullptr, rows, coef, terms, n, offset);
+          linear_combination(o, with_base ? base.data() : nullptr, rows, coef, terms, n);
           for (Index m = 0; m < n; ++m) {
             Scalar want = with_base ? base[m] : Scalar(0);
             double magnitude = std::abs(static_cast<double>(want));
             for (int j = 0; j < terms; ++j) {
-              want = std::fma(coef[j], rows[j][offset + m], want);
-              magnitude += std::abs(static_cast<double>(coef[j] * rows[j][offset + m]));
+              want = std::fma(coef[j], rows[j][m], want);
+              magnitude += std::abs(static_cast<double>(coef[j] * rows[j][m]));
             }
             const double bound = 2 * (terms + 1) * eps / (1 - (terms + 1) * eps) * magnitude;
             ASSERT_LE(std::abs(static_cast<double>(o[m] - want)), bound)
