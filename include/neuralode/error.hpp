@@ -34,4 +34,17 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A long run stopped because the process received SIGINT or SIGTERM: it finished its current
+// step, wrote a checkpoint (what() names it) and stopped. The `neuralode` program exits with
+// 128 + signal, as a shell reports a process killed by that signal.
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& what, int signal_number)
+      : Error(what), signal_number_(signal_number) {}
+  int signal_number() const { return signal_number_; }
+
+ private:
+  int signal_number_;
+};
+
 }  // namespace neuralode

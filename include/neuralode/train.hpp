@@ -13,4 +13,6 @@
 #include "neuralode/train/optimizer.hpp"
 #include "neuralode/train/process_memory.hpp"
 #include "neuralode/train/progress.hpp"
+#include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/spiral.hpp"
+#include "neuralode/train/stop_signal.hpp"

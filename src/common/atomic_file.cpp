@@ -3,6 +3,7 @@
 #include "common/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -80,6 +81,34 @@ void write_file_atomically(const std::filesystem::path& path,
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+}
+
+int remove_stale_temporaries(const std::filesystem::path& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    // The name write_file_atomically gives: "." + target + "." + pid + "." + counter + ".tmp".
+    const std::string name = it->path().filename().string();
+    if (name.size() < 8 || name[0] != '.' || !name.ends_with(".tmp")) continue;
+    const std::string stem = name.substr(0, name.size() - 4);
+    const std::size_t counter_dot = stem.rfind('.');
+    if (counter_dot == std::string::npos || counter_dot == 0) continue;
+    const std::size_t pid_dot = stem.rfind('.', counter_dot - 1);
+    if (pid_dot == std::string::npos || pid_dot == 0) continue;
+    const std::string pid_text = stem.substr(pid_dot + 1, counter_dot - pid_dot - 1);
+    const std::string counter_text = stem.substr(counter_dot + 1);
+    const auto all_digits = [](const std::string& s) {
+      return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (!all_digits(pid_text) || !all_digits(counter_text) || pid_text.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    // kill(pid, 0) fails with ESRCH only when no such process exists; EPERM means it runs.
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code remove_error;
+    if (std::filesystem::remove(it->path(), remove_error)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace neuralode::detail

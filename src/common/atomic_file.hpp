@@ -26,4 +26,10 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
   write_file_atomically(path, std::span<const std::string_view>(&bytes, 1), what);
 }
 
+// Removes the temporary files that write_file_atomically left in `dir` when its process was killed
+// between creating and renaming them (".<name>.<pid>.<n>.tmp" whose process no longer runs).
+// Files of live processes and every other file are left alone. Returns how many were removed;
+// never throws (a file that cannot be removed stays).
+int remove_stale_temporaries(const std::filesystem::path& dir);
+
 }  // namespace neuralode::detail

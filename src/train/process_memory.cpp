@@ -7,9 +7,9 @@
 namespace neuralode::train {
 namespace {
 
-// The value of a "Key:   1234 kB" line, in bytes.
-std::size_t status_bytes(const char* key) {
-  std::ifstream in("/proc/self/status");
+// The value of a "Key:   1234 kB" line of a /proc file, in bytes.
+std::size_t kib_line_bytes(const char* file, const char* key) {
+  std::ifstream in(file);
   std::string line;
   const std::string prefix = std::string(key) + ":";
   while (std::getline(in, line))
@@ -20,10 +20,16 @@ std::size_t status_bytes(const char* key) {
 }  // namespace
 
 std::size_t current_rss_bytes() {
-  return status_bytes("VmRSS");
+  return kib_line_bytes("/proc/self/status", "VmRSS");
 }
 std::size_t peak_rss_bytes() {
-  return status_bytes("VmHWM");
+  return kib_line_bytes("/proc/self/status", "VmHWM");
+}
+std::size_t available_memory_bytes() {
+  return kib_line_bytes("/proc/meminfo", "MemAvailable");
+}
+std::size_t total_memory_bytes() {
+  return kib_line_bytes("/proc/meminfo", "MemTotal");
 }
 
 }  // namespace neuralode::train

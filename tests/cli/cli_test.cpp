@@ -16,47 +16,16 @@
 #include <vector>
 
 #include "neuralode/version.hpp"
+#include "support/run_cli.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
+using neuralode::test_support::CliRun;
+using neuralode::test_support::contains;
+using neuralode::test_support::lines_of;
 using neuralode::test_support::read_file;
-
-// Runs `neuralode <args>` through the shell with stdout and stderr captured to temporary files.
-CliRun run_cli(const std::string& args) {
-  static std::atomic<int> counter{0};
-  const std::string stem = testing::TempDir() + "neuralode_cli_test_" + std::to_string(::getpid()) +
-                           "_" + std::to_string(counter++);
-  const std::string out_path = stem + ".out", err_path = stem + ".err";
-  const std::string command = std::string("'") + NEURALODE_CLI_PATH + "' " + args + " >'" +
-                              out_path + "' 2>'" + err_path + "'";
-  const int status = std::system(command.c_str());
-  CliRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = read_file(out_path);
-  run.err = read_file(err_path);
-  std::remove(out_path.c_str());
-  std::remove(err_path.c_str());
-  return run;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using neuralode::test_support::run_cli;
 
 TEST(Cli, VersionPrintsTheLibraryVersion) {
   const CliRun run = run_cli("--version");

@@ -12,4 +12,10 @@ std::size_t current_rss_bytes();
 // available.
 std::size_t peak_rss_bytes();
 
+// MemAvailable and MemTotal of /proc/meminfo: what the machine can still give this process without
+// swapping, and its size. 0 where /proc is not available. Commands compare predicted buffer sizes
+// with the first before they allocate (a prediction above it is refused with both numbers).
+std::size_t available_memory_bytes();
+std::size_t total_memory_bytes();
+
 }  // namespace neuralode::train
