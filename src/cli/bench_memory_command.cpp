@@ -2,6 +2,7 @@
 // backward pass of a time-stationary D -> D tanh MLP field on a B x D state with N fixed steps;
 // prints what the gradient method kept (its own accounting) and the process's peak RSS.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,9 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
+#include "common/text.hpp"
+#include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
 #include "neuralode/nn/init.hpp"
@@ -18,10 +22,13 @@
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/ode.hpp"
 #include "neuralode/train/process_memory.hpp"
+#include "train/odenet_memory.hpp"
 
 namespace neuralode::cli {
 
 namespace {
+
+using detail::cat;
 
 struct MemoryBenchOptions {
   grad::GradOptions grad;
@@ -30,10 +37,60 @@ struct MemoryBenchOptions {
   Index batch = 32;
   Index dim = 4096;
   bool json = false;
+  bool checkpoint_every_given = false;  // --checkpoint-every was on the command line
+
+  // Every check before anything is allocated: the words (with the accepted ones listed), the
+  // combination of --checkpoint-every with --grad, and the predicted memory.
+  void validate() const;
+  // A lower bound on the bytes the benchmark allocates (float): the field's parameters
+  // P = 2 (D^2 + D) and the gradient's, the state, its cotangent rows and dL/dy0 (4 B D), and what
+  // the gradient method keeps at least: direct the state at each of the N steps, checkpoint one
+  // state per K steps, adjoint its parameter-gradient quadrature (P); binomial nothing counted.
+  // Measured peaks are above it (see bench_memory_bad_input_test.cpp); it is a bound for refusing
+  // what cannot fit, not the benchmark's result.
+  double predicted_bytes() const;
 };
+
+double MemoryBenchOptions::predicted_bytes() const {
+  const double B = static_cast<double>(batch), D = static_cast<double>(dim);
+  const double N = static_cast<double>(steps), P = 2 * (D * D + D), state = B * D;
+  double kept = 0;
+  if (grad.method == "direct") kept = N * state;
+  if (grad.method == "checkpoint") kept = std::ceil(N / grad.checkpoint_every) * state;
+  if (grad.method == "adjoint") kept = P;
+  return sizeof(float) * (2 * P + 4 * state + kept);
+}
+
+void MemoryBenchOptions::validate() const {
+  try {
+    grad.validate();
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(cat("bench memory: --grad: ", e.what()));
+  }
+  try {
+    ode::find_method(method);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(cat("bench memory: --method: ", e.what()));
+  }
+  if (checkpoint_every_given && grad.method != "checkpoint")
+    throw InvalidArgument(
+        cat("bench memory: --checkpoint-every applies to --grad checkpoint "
+            "only, not to --grad ",
+            grad.method, "; leave it out or use --grad checkpoint"));
+  ode::SolveOptions solve;
+  solve.method = method;
+  solve.step_size = 1.0 / steps;
+  solve.max_num_steps = std::max<std::int64_t>(solve.max_num_steps, steps);  // --steps is the count
+  solve.validate();
+  detail::require_memory("bench memory",
+                         cat("--grad ", grad.method, " with --steps ", steps, ", --batch ", batch,
+                             " and --dim ", dim, " (a ", dim, " x ", dim, " MLP field)"),
+                         predicted_bytes(), "use a smaller --dim, --batch or --steps");
+}
 
 void run_memory_bench(const MemoryBenchOptions& o) {
   using Scalar = float;
+  o.validate();
   const Index B = o.batch, D = o.dim;
   auto root = std::make_unique<nn::Sequential<Scalar>>(
       std::make_unique<nn::Linear<Scalar>>(D, D),
@@ -48,6 +105,7 @@ void run_memory_bench(const MemoryBenchOptions& o) {
   ode::SolveOptions solve;
   solve.method = o.method;
   solve.step_size = 1.0 / o.steps;
+  solve.max_num_steps = std::max<std::int64_t>(solve.max_num_steps, o.steps);
   auto method = grad::make_gradient_method<Scalar>(o.grad);
   Matrix<Scalar> dl(2, B * D);
   dl.setZero();
@@ -72,6 +130,7 @@ void run_memory_bench(const MemoryBenchOptions& o) {
   j["peak_rss_bytes"] = peak;
   j["rss_baseline_bytes"] = rss_baseline;
   j["peak_rss_growth_bytes"] = peak > rss_baseline ? peak - rss_baseline : 0;
+  j["predicted_min_bytes"] = o.predicted_bytes();  // what validate() compared with the machine
   j["forward_ms"] = st.forward_seconds * 1e3;
   j["backward_ms"] = st.backward_seconds * 1e3;
   j["nfe_forward"] = st.forward.nfe;
@@ -103,18 +162,25 @@ void add_bench_memory_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--steps", opts->steps, "Number of steps N over t in [0, 1]")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1, INT32_MAX));
   cmd->add_option("--batch", opts->batch, "Batch size B")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1, std::int64_t{1} << 31));
   cmd->add_option("--dim", opts->dim,
                   "State size D (the field is Linear(D,D) -> tanh -> Linear(D,D))")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1, std::int64_t{1} << 31));
   cmd->add_option("--checkpoint-every", opts->grad.checkpoint_every, "K for --grad checkpoint")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(integer_at_least(1, INT32_MAX));
   cmd->add_flag("--json", opts->json, "One JSON object instead of the report");
-  cmd->callback([opts] { run_memory_bench(*opts); });
+  cmd->footer(
+      "Sizes are checked before anything is allocated: a run predicted to need more memory than "
+      "the machine has available is refused with both numbers.");
+  cmd->callback([opts, cmd] {
+    opts->checkpoint_every_given = cmd->count("--checkpoint-every") > 0;
+    run_memory_bench(*opts);
+  });
 }
 
 }  // namespace neuralode::cli

@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/repeats.hpp"
 #include "neuralode/train/odenet.hpp"
 
 namespace neuralode::cli {
 
-void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o);  // train_odenet_command.cpp
+// train_odenet_command.cpp
+void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o, const std::string& data_help);
 
 void add_bench_odenet_command(CLI::App& root) {
   auto b = std::make_shared<train::OdeNetBenchOptions>();
@@ -19,12 +21,23 @@ void add_bench_odenet_command(CLI::App& root) {
   auto repeats = std::make_shared<int>(1);
   CLI::App* cmd = bench_group(root).add_subcommand(
       "odenet", "Seconds per training iteration (batch 128), NFE and peak RSS of the image models");
-  add_odenet_flags(*cmd, b->run);
-  cmd->add_option("--iters", b->iters, "Timed iterations")->capture_default_str();
-  cmd->add_option("--warmup", b->warmup, "Iterations before timing starts")->capture_default_str();
+  add_odenet_flags(
+      *cmd, b->run,
+      "fashion-mnist (Debian's dataset-fashion-mnist), a directory with the four MNIST-style IDX "
+      "files, or random (uniform random 28x28 pixels). Without --data: fashion-mnist, or random "
+      "pixels when it is not installed (the output says which); a --data that is given must be "
+      "readable");
+  cmd->add_option("--iters", b->iters, "Timed iterations")
+      ->capture_default_str()
+      ->check(integer_at_least(1, 1000000));
+  cmd->add_option("--warmup", b->warmup, "Iterations before timing starts")
+      ->capture_default_str()
+      ->check(integer_at_least(0, 1000000));
   cmd->add_flag("--json", *json, "One JSON object");
   add_repeats_flag(*cmd, *repeats);
-  cmd->callback([b, json, repeats] {
+  cmd->callback([b, json, repeats, cmd] {
+    // Random pixels stand in for the default data set only: a --data the user typed must be read.
+    b->allow_random_data = cmd->count("--data") == 0;
     // Every repeat starts from the same seed and batches: the same work each time.
     std::vector<double> seconds;
     train::OdeNetBenchResult r;
@@ -49,11 +62,12 @@ void add_bench_odenet_command(CLI::App& root) {
     } else {
       std::printf(
           "%s (%s): %.3f s per iteration (median of %d runs, %.3f to %.3f) at batch %ld, %d "
-          "thread(s); NFE %.1f forward / %.1f backward; peak RSS %.0f MiB\n",
+          "thread(s); NFE %.1f forward / %.1f backward; peak RSS %.0f MiB; data: %s\n",
           r.model.c_str(), r.grad.c_str(), j["s_per_iter"].get<double>(), *repeats,
           j["s_per_iter_min"].get<double>(), j["s_per_iter_max"].get<double>(),
           static_cast<long>(r.batch_size), r.threads, r.nfe_forward, r.nfe_backward,
-          static_cast<double>(r.peak_rss_bytes) / (1 << 20));
+          static_cast<double>(r.peak_rss_bytes) / (1 << 20),
+          r.data == "random" ? "random pixels" : r.data.c_str());
     }
   });
 }

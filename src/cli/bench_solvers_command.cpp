@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/work_precision.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/ode/method_registry.hpp"
 #include "neuralode/ode/problems.hpp"
+#include "neuralode/ode/solve_options.hpp"
 
 namespace neuralode::cli {
 
@@ -21,6 +23,7 @@ struct BenchSolversArgs {
   std::vector<std::string> problems;
   std::vector<std::string> methods;
   std::vector<double> tolerances = {1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10};
+  std::int64_t max_steps = kWorkPrecisionMaxSteps;
 };
 
 std::vector<std::string> problems_with_reference() {
@@ -44,27 +47,75 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 void run_bench_solvers(const BenchSolversArgs& args) {
-  // Resolve every name before the first solve, so a typo fails at once with the accepted names.
+  // Check every name and value before the first solve, so a typo fails at once with the accepted
+  // words, and the whole table is known to be measurable before any of it is printed.
+  auto refuse = [](const std::string& what) { throw InvalidArgument("bench solvers: " + what); };
+  if (args.problems.empty() || args.methods.empty() || args.tolerances.empty())
+    refuse(detail::cat(args.problems.empty()  ? "--problems"
+                       : args.methods.empty() ? "--methods"
+                                              : "--tolerances",
+                       " is empty; accepted: a comma-separated list of at least one value"));
   std::vector<const ode::Problem*> problems;
-  for (const std::string& name : args.problems) problems.push_back(&ode::find_problem(name));
-  for (const std::string& name : args.methods)
-    if (!ode::find_method(name).adaptive())
-      throw InvalidArgument(
-          detail::cat("bench solvers: method '", name,
-                      "' has no error estimate, so tolerances do not apply; accepted: ",
-                      join(adaptive_methods())));
+  for (const std::string& name : args.problems) {
+    const ode::Problem* problem = nullptr;
+    try {
+      problem = &ode::find_problem(name);
+    } catch (const InvalidArgument&) {
+      problem = nullptr;
+    }
+    // A point without a reference would be printed with no error: an unchecked result.
+    if (!problem || !problem->has_reference())
+      refuse(detail::cat("--problems: '", name, "' ",
+                         problem ? "has no reference solution, so its error cannot be measured"
+                                 : "is not a built-in problem",
+                         "; accepted: ", join(problems_with_reference())));
+    problems.push_back(problem);
+  }
+  for (const std::string& name : args.methods) {
+    const ode::ButcherTableau* tableau = nullptr;
+    for (const ode::ButcherTableau* t : ode::all_methods())
+      if (t->name == name) tableau = t;
+    if (!tableau || !tableau->adaptive())
+      refuse(detail::cat("--methods: '", name, "' ",
+                         tableau ? "has no error estimate, so tolerances do not apply"
+                                 : "is not a registered method",
+                         "; accepted: ", join(adaptive_methods())));
+  }
+  for (double tol : args.tolerances) {
+    // The same checks as the solves' (positive, finite, resolvable in double), named by flag.
+    ode::SolveOptions options;
+    options.rtol = options.atol = tol;
+    try {
+      options.validate();
+    } catch (const InvalidArgument& e) {
+      refuse(detail::cat("--tolerances: ", detail::num(tol),
+                         " is not usable as rtol = atol: ", e.what()));
+    }
+  }
 
   std::vector<WorkPrecisionPoint> points;
+  std::size_t failed = 0;
+  std::string first_failure;
   for (const ode::Problem* problem : problems)
     for (const std::string& method : args.methods)
       for (double tol : args.tolerances) {
-        WorkPrecisionPoint point = measure_work_precision(*problem, method, tol);
+        WorkPrecisionPoint point =
+            measure_work_precision(*problem, method, tol, {}, args.max_steps);
+        if (!point.failure.empty() && failed++ == 0)
+          first_failure = detail::cat(problem->name, ", ", method, ", tol ", detail::num(tol), ": ",
+                                      point.failure);
         if (args.json)
           std::cout << work_precision_json(point) << std::endl;  // a line per point, as it finishes
         else
           points.push_back(std::move(point));
       }
   if (!args.json) print_work_precision_table(std::cout, points);
+  // The table is complete either way; a failed point still makes the run fail, so that a script
+  // does not take a table with holes for a measurement.
+  if (failed > 0)
+    throw SolveError(detail::cat("bench solvers: ", failed, " of ",
+                                 problems.size() * args.methods.size() * args.tolerances.size(),
+                                 " points failed (the table says why); first: ", first_failure));
 }
 
 }  // namespace
@@ -88,8 +139,16 @@ void add_bench_solvers_command(CLI::App& root) {
                   "Comma-separated adaptive methods (of: " + join(adaptive_methods()) + ")")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--tolerances", args->tolerances, "Comma-separated values of rtol = atol")
+  cmd->add_option("--tolerances", args->tolerances,
+                  "Comma-separated values of rtol = atol, each a finite number > 0 and at least "
+                  "1.1e-16 (the unit roundoff of double)")
       ->delimiter(',')
+      ->check(positive_real())
+      ->capture_default_str();
+  cmd->add_option("--max-steps", args->max_steps,
+                  "Cap on attempted steps per solve; a point that needs more fails (and so does "
+                  "the run, after the whole table)")
+      ->check(integer_at_least(1))
       ->capture_default_str();
   cmd->callback([args] { run_bench_solvers(*args); });
 }

@@ -1,18 +1,62 @@
 // `neuralode bench spiral`: the spiral demo's training loop, timed after a warm-up.
+#include <stdlib.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <system_error>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/repeats.hpp"
+#include "common/text.hpp"
+#include "neuralode/error.hpp"
 #include "neuralode/train/spiral.hpp"
 
 namespace neuralode::cli {
 
 void add_spiral_flags(CLI::App& cmd, train::SpiralOptions& o);  // train_spiral_command.cpp
+
+namespace {
+
+// A directory of this process's own (mkdtemp: a new name, mode 0700) under the system's temporary
+// directory, removed with everything in it when the benchmark ends, however it ends. A fixed
+// shared path would let two benchmarks running at once (or another user) read, overwrite or
+// refuse each other's checkpoints.
+class PrivateTempDir {
+ public:
+  PrivateTempDir() {
+    std::error_code ec;
+    std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string name = (base / "neuralode-bench-spiral-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) {
+      const int err = errno;
+      throw IoError(detail::cat("bench spiral: cannot create a temporary directory in '",
+                                base.string(), "': ", detail::errno_text(err),
+                                "; set TMPDIR to a writable directory"));
+    }
+    path_ = name;
+  }
+  ~PrivateTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  PrivateTempDir(const PrivateTempDir&) = delete;
+  PrivateTempDir& operator=(const PrivateTempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
 
 void add_bench_spiral_command(CLI::App& root) {
   auto o = std::make_shared<train::SpiralOptions>();
@@ -22,20 +66,32 @@ void add_bench_spiral_command(CLI::App& root) {
   o->warmup = 20;
   o->figures = false;
   o->quiet = true;
-  o->out = std::filesystem::temp_directory_path() / "neuralode-bench-spiral";
   CLI::App* cmd = bench_group(root).add_subcommand(
       "spiral", "ms per training step of the spiral demo (after --warmup steps), NFE, final loss");
   add_spiral_flags(*cmd, *o);
-  cmd->add_option("--warmup", o->warmup, "Steps before timing starts")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Steps before timing starts (fewer than --iters)")
+      ->check(integer_at_least(0, std::numeric_limits<int>::max()))
+      ->capture_default_str();
   cmd->add_flag("--json", *json, "One JSON object");
   add_repeats_flag(*cmd, *repeats);
   cmd->callback([o, json, repeats] {
     o->test_freq = o->iters;  // one whole-trajectory test, at the end (not timed)
-    // Every repeat trains from the same seed, so the work (NFE, final loss) is the same.
+    o->validate();            // --warmup >= --iters and the like, before the directory is made
+    // Every repeat trains from the same seed, so the work (NFE, final loss) is the same; each
+    // writes into a fresh directory of its own (a new run never reuses an old run's directory).
+    const PrivateTempDir dir;
     std::vector<double> ms;
     train::SpiralResult r;
     for (int k = 0; k < *repeats; ++k) {
-      r = train::train_spiral(*o, std::cout);
+      o->out = dir.path() / ("run" + std::to_string(k));
+      try {
+        r = train::train_spiral(*o, std::cout);
+      } catch (const Interrupted& e) {
+        // train_spiral's message points at a checkpoint to --resume; here it is discarded.
+        throw Interrupted(detail::cat("bench spiral: stopped by a signal during repeat ", k + 1,
+                                      " of ", *repeats, "; nothing was measured"),
+                          e.signal_number());
+      }
       ms.push_back(r.ms_per_iter);
     }
     nlohmann::json j = {{"grad", o->grad},

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/work_precision.hpp"
+#include "neuralode/error.hpp"
 #include "neuralode/ode/odeint.hpp"
 #include "neuralode/ode/problems.hpp"
 #include "neuralode/version.hpp"
@@ -30,6 +31,12 @@ void run_demo() {
     for (double tol : {1e-4, 1e-6, 1e-8})
       points.push_back(measure_work_precision(problem, method, tol, budget));
   print_work_precision_table(std::cout, points);
+  // Every point is a well-posed solve; one that failed means the build is broken, and `make run`
+  // must not report success over it.
+  for (const WorkPrecisionPoint& p : points)
+    if (!p.failure.empty())
+      throw SolveError("demo: the " + p.method + " solve of " + p.problem +
+                       " failed: " + p.failure);
 
   ode::SolveOptions options;
   options.method = "dopri5";

@@ -8,11 +8,21 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "common/text.hpp"
 
 namespace neuralode::cli {
+
+// The whole of `text` as a double. strtod, not std::stod: stod throws out_of_range for a
+// subnormal such as 1e-310, which is a finite number.
+inline bool parse_real(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size();
+}
 
 // An integer >= min (and <= max when given): counts of steps, iterations, batches, threads.
 inline CLI::Validator integer_at_least(std::int64_t min, std::int64_t max = INT64_MAX) {
@@ -38,14 +48,10 @@ inline CLI::Validator integer_at_least(std::int64_t min, std::int64_t max = INT6
 inline CLI::Validator positive_real() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        std::size_t used = 0;
         double v = 0;
-        try {
-          v = std::stod(value, &used);
-        } catch (const std::exception&) {
+        if (!parse_real(value, v))
           return detail::cat("must be a finite number > 0, got '", value, "'");
-        }
-        if (used != value.size() || !std::isfinite(v) || !(v > 0))
+        if (!std::isfinite(v) || !(v > 0))
           return detail::cat("must be a finite number > 0, got ", value);
         return {};
       },
@@ -56,15 +62,9 @@ inline CLI::Validator positive_real() {
 inline CLI::Validator finite_real() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        std::size_t used = 0;
         double v = 0;
-        try {
-          v = std::stod(value, &used);
-        } catch (const std::exception&) {
-          return detail::cat("must be a finite number, got '", value, "'");
-        }
-        if (used != value.size() || !std::isfinite(v))
-          return detail::cat("must be a finite number, got ", value);
+        if (!parse_real(value, v)) return detail::cat("must be a finite number, got '", value, "'");
+        if (!std::isfinite(v)) return detail::cat("must be a finite number, got ", value);
         return {};
       },
       "a finite number");

@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "cli/flags.hpp"
+
 namespace neuralode::cli {
 
 inline void add_repeats_flag(CLI::App& cmd, int& repeats) {
   cmd.add_option("--repeats", repeats,
                  "Run the benchmark this many times; report the median, minimum and maximum")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_at_least(1, 1000))
       ->capture_default_str();
 }
 

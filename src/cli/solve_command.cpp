@@ -2,7 +2,9 @@
 // summary. Flags map one to one onto ode::SolveOptions; SolveOptions::validate() (inside odeint)
 // is the only validation of their values.
 #include <charconv>
+#include <cmath>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +12,10 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
+#include "cli/ode_flags.hpp"
+#include "common/text.hpp"
+#include "neuralode/error.hpp"
 #include "neuralode/ode/method_registry.hpp"
 #include "neuralode/ode/odeint.hpp"
 #include "neuralode/ode/problems.hpp"
@@ -24,11 +30,16 @@ struct SolveArgs {
   std::string controller{ode::to_string(ode::SolveOptions{}.controller)};
   double t0 = 0;
   double t1 = 0;
-  int saveat = 100;
+  int saveat = 100;  // at most kMaxSaveat
   std::string format = "csv";
   CLI::Option* t0_flag = nullptr;
   CLI::Option* t1_flag = nullptr;
 };
+
+// CSV rows are held in memory (the solution and the text): 10^6 rows of a 4-dimensional problem
+// are ~150 MB, far more than a plot needs; beyond that a typo (--saveat 1000000000) would exhaust
+// the machine's memory instead of printing anything.
+constexpr int kMaxSaveat = 1'000'000;
 
 // Shortest text that reads back as the same double.
 std::string shortest(double x) {
@@ -54,14 +65,34 @@ void run_solve(const SolveArgs& args) {
   const double t0 = args.t0_flag->count() > 0 ? args.t0 : problem.t0;
   const double t1 = args.t1_flag->count() > 0 ? args.t1 : problem.t1;
   const bool json = args.format == "json";
+  // The interval in the flags' words (odeint would name times[0] and times[1]).
+  const auto interval = [&] {
+    return detail::cat("--t0 = ", shortest(t0), args.t0_flag->count() > 0 ? "" : " (default)",
+                       " and --t1 = ", shortest(t1), args.t1_flag->count() > 0 ? "" : " (default)");
+  };
+  if (t1 == t0)
+    throw InvalidArgument(detail::cat(
+        "solve: ", interval(), " are equal; accepted: --t1 != --t0 (time may run backwards)"));
+  if (!std::isfinite(t1 - t0))
+    throw InvalidArgument(detail::cat("solve: ", interval(),
+                                      ": t1 - t0 overflows a double; accepted: |t1 - t0| <= ",
+                                      detail::num(std::numeric_limits<double>::max())));
 
   // JSON reports the end point only, so no output time adds Hermite evaluations to nfe.
   std::vector<double> times;
   if (json) {
     times = {t0, t1};
   } else {
+    times.reserve(static_cast<std::size_t>(args.saveat) + 1);
     for (int i = 0; i <= args.saveat; ++i) times.push_back(t0 + (t1 - t0) * i / args.saveat);
     times.back() = t1;
+    for (std::size_t i = 1; i < times.size(); ++i)
+      if (!(t1 > t0 ? times[i] > times[i - 1] : times[i] < times[i - 1]))
+        throw InvalidArgument(detail::cat(
+            "solve: --saveat ", args.saveat, " over ", interval(), " gives save times ",
+            shortest(times[i - 1]), " and ", shortest(times[i]),
+            " that a double cannot tell apart (spacing ", detail::num((t1 - t0) / args.saveat),
+            "); accepted: a smaller --saveat or a longer interval"));
   }
   ode::ProblemSystem system(problem);
   const ode::Solution<double> solution =
@@ -96,6 +127,10 @@ void run_solve(const SolveArgs& args) {
     const auto y = solution.state(r);
     for (Index i = 0; i < y.size(); ++i) out += "," + shortest(y.data()[i]);
     out += "\n";
+    if (out.size() >= (std::size_t(1) << 20)) {  // print in ~1 MiB pieces, not all at the end
+      std::cout << out;
+      out.clear();
+    }
   }
   std::cout << out;
 }
@@ -107,36 +142,49 @@ void add_solve_command(CLI::App& root) {
   ode::SolveOptions& o = args->options;
   CLI::App* cmd = root.add_subcommand(
       "solve", "Solve a built-in problem and print the trajectory (CSV) or a summary (JSON)");
+  // --problem, --method, --rtol and --atol are checked by the library (find_problem and
+  // SolveOptions::validate, whose messages list the accepted names and ranges, and whose
+  // tolerance floor depends on the scalar type); the other flags are checked as they are parsed.
   cmd->add_option("--problem", args->problem, "Built-in problem: " + ode::problem_names())
       ->required();
   cmd->add_option("--method", o.method, "Runge-Kutta method: " + ode::method_names())
       ->capture_default_str();
-  cmd->add_option("--rtol", o.rtol, "Relative tolerance per accepted step (adaptive methods)")
+  cmd->add_option("--rtol", o.rtol,
+                  "Relative tolerance per accepted step (adaptive methods); refused below "
+                  "1.1e-16, the unit roundoff of double, when --atol is too")
       ->capture_default_str();
   cmd->add_option("--atol", o.atol, "Absolute tolerance per accepted step (adaptive methods)")
       ->capture_default_str();
   cmd->add_option("--step-size", o.step_size,
                   "Fixed step size; 0 = error control for adaptive methods, output time to "
                   "output time otherwise. Set with an adaptive method, it turns error control off")
+      ->check(non_negative_real("error control, or output time to output time"))
       ->capture_default_str();
-  cmd->add_option("--first-step", o.first_step, "Initial step of an adaptive solve; 0 = automatic")
+  cmd->add_option("--first-step", o.first_step,
+                  "Initial step of an adaptive solve (at most |t1 - t0|); 0 = automatic")
+      ->check(non_negative_real("automatic"))
       ->capture_default_str();
   cmd->add_option("--max-steps", o.max_num_steps,
-                  "Cap on attempted steps (SolveOptions::max_num_steps)")
+                  "Cap on attempted steps (SolveOptions::max_num_steps); a fixed-step solve that "
+                  "needs more is refused before it starts")
+      ->check(integer_at_least(1))
       ->capture_default_str();
   cmd->add_option("--controller", args->controller, "Step-size controller: i or pi")
+      ->check(one_of({"i", "pi"}))
       ->capture_default_str();
-  args->t0_flag = cmd->add_option("--t0", args->t0, "Initial time (default: the problem's t0)");
-  args->t1_flag = cmd->add_option("--t1", args->t1, "Final time (default: the problem's t1)");
+  args->t0_flag = cmd->add_option("--t0", args->t0, "Initial time (default: the problem's t0)")
+                      ->check(finite_real());
+  args->t1_flag = cmd->add_option("--t1", args->t1, "Final time (default: the problem's t1)")
+                      ->check(finite_real());
   cmd->add_option("--saveat", args->saveat, "CSV: print N+1 equally spaced times from t0 to t1")
-      ->check(CLI::Range(1, 1000000000))
+      ->check(integer_at_least(1, kMaxSaveat))
       ->capture_default_str();
   cmd->add_option(
          "--format", args->format,
          "csv: header t,y0,y1,... and one row per save time; json: one summary object "
          "{problem, method, rtol, atol, t1, y1, error, nfe, accepted, rejected, microseconds}, "
          "error = max-abs error at t1 against the reference (null if none)")
-      ->check(CLI::IsMember({"csv", "json"}))
+      ->check(one_of({"csv", "json"}))
       ->capture_default_str();
   cmd->footer(problems_footer());
   cmd->callback([args] { run_solve(*args); });

@@ -1,31 +1,79 @@
 // `neuralode train spiral`: the spiral demo (train::train_spiral) from the command line.
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/ode.hpp"
 #include "neuralode/train/spiral.hpp"
 
 namespace neuralode::cli {
 
+namespace {
+
+// --seed takes every std::uint64_t, which integer_at_least (a signed 64-bit range) cannot say.
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::uint64_t v = 0;
+        const char* end = value.data() + value.size();
+        const auto [ptr, ec] = std::from_chars(value.data(), end, v);
+        if (value.empty() || ec != std::errc() || ptr != end)
+          return detail::cat("must be an integer in [0, ",
+                             std::numeric_limits<std::uint64_t>::max(), "], got '", value, "'");
+        return {};
+      },
+      "an integer in [0, 2^64 - 1]");
+}
+
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+
+}  // namespace
+
 // Flags shared by `train spiral` and `bench spiral`: every SpiralOptions field under its name.
+// Each value is checked here for its own range (the message names the flag); the words and the
+// ranges that depend on other fields (--batch-size against --batch-time) are checked by
+// SpiralOptions::validate() before any work, with messages that list what is accepted.
 void add_spiral_flags(CLI::App& cmd, train::SpiralOptions& o) {
-  cmd.add_option("--iters", o.iters, "Optimizer steps")->capture_default_str();
+  cmd.add_option("--iters", o.iters, "Optimizer steps")
+      ->check(integer_at_least(1, kIntMax))
+      ->capture_default_str();
   cmd.add_option("--method", o.method, "Solver: " + ode::method_names())->capture_default_str();
-  cmd.add_option("--rtol", o.rtol, "Relative tolerance")->capture_default_str();
-  cmd.add_option("--atol", o.atol, "Absolute tolerance")->capture_default_str();
+  cmd.add_option("--rtol", o.rtol, "Relative tolerance")
+      ->check(positive_real())
+      ->capture_default_str();
+  cmd.add_option("--atol", o.atol, "Absolute tolerance")
+      ->check(positive_real())
+      ->capture_default_str();
+  cmd.add_option("--max-steps", o.max_num_steps,
+                 "Cap on the steps of each solve (a diverging run stops there)")
+      ->check(integer_at_least(1))
+      ->capture_default_str();
   cmd.add_option("--grad", o.grad, "Gradient method: " + grad::gradient_method_names())
       ->capture_default_str();
   cmd.add_option("--adjoint-norm", o.adjoint_norm, "Backward error norm: full, seminorm")
       ->capture_default_str();
-  cmd.add_option("--lr", o.lr, "RMSprop learning rate")->capture_default_str();
-  cmd.add_option("--batch-size", o.batch_size, "Windows per step")->capture_default_str();
-  cmd.add_option("--batch-time", o.batch_time, "Points per window")->capture_default_str();
+  cmd.add_option("--lr", o.lr, "RMSprop learning rate")
+      ->check(positive_real())
+      ->capture_default_str();
+  cmd.add_option("--batch-size", o.batch_size,
+                 "Windows per step (at most data points - --batch-time)")
+      ->check(integer_at_least(1, kIntMax))
+      ->capture_default_str();
+  cmd.add_option("--batch-time", o.batch_time, "Points per window (2 to data points - 1)")
+      ->check(integer_at_least(2, kIntMax))
+      ->capture_default_str();
   cmd.add_option("--seed", o.seed, "Seed of initialisation and batch sampling")
+      ->check(seed_value())
       ->capture_default_str();
   cmd.add_option("--dtype", o.dtype, "Scalar type: float32, float64")->capture_default_str();
   cmd.add_option("--threads", o.threads, "Threads for large matrix products")
+      ->check(integer_at_least(1, train::SpiralOptions::kMaxThreads))
       ->capture_default_str();
 }
 
@@ -36,16 +84,24 @@ void add_train_spiral_command(CLI::App& root) {
   add_spiral_flags(*cmd, *o);
   cmd->add_option("--test-freq", o->test_freq,
                   "Whole-trajectory loss, metrics and checkpoint every N steps")
+      ->check(integer_at_least(1, kIntMax))
       ->capture_default_str();
-  cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
-  cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.safetensors");
+  cmd->add_option("--out", o->out, "Output directory (a new run needs one that holds no run)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", o->resume,
+                "Continue from OUT/checkpoint.safetensors (with the options it was started with; "
+                "--iters and --test-freq may change)");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
   cmd->callback([o] {
     const train::SpiralResult r = train::train_spiral(*o, std::cout);
     std::cout << "final whole-trajectory loss " << r.final_loss << " after " << r.iterations
-              << " iterations (" << r.ms_per_iter << " ms per step, mean NFE " << r.mean_nfe_forward
-              << " forward / " << r.mean_nfe_backward << " backward)\n"
-              << "metrics:    " << r.metrics.string() << "\n"
+              << " iterations";
+    if (r.steps_run > 0)
+      std::cout << " (" << r.ms_per_iter << " ms per step, mean NFE " << r.mean_nfe_forward
+                << " forward / " << r.mean_nfe_backward << " backward)\n";
+    else
+      std::cout << " (none left to run: the checkpoint was at --iters already)\n";
+    std::cout << "metrics:    " << r.metrics.string() << "\n"
               << "checkpoint: " << r.checkpoint.string() << "\n";
     if (!r.figure.empty())
       std::cout << "figures:    " << r.figure.string() << " (and .svg), "

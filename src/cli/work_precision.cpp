@@ -28,7 +28,8 @@ double median(std::vector<double> values) {
 }  // namespace
 
 WorkPrecisionPoint measure_work_precision(const ode::Problem& problem, const std::string& method,
-                                          double tolerance, const TimingBudget& budget) {
+                                          double tolerance, const TimingBudget& budget,
+                                          std::int64_t max_num_steps) {
   WorkPrecisionPoint point;
   point.problem = problem.name;
   point.method = method;
@@ -38,6 +39,7 @@ WorkPrecisionPoint measure_work_precision(const ode::Problem& problem, const std
   options.method = method;
   options.rtol = tolerance;
   options.atol = tolerance;
+  options.max_num_steps = max_num_steps;  // kWorkPrecisionMaxSteps unless given
   ode::ProblemSystem system(problem);
   const Matrix<double> y0 = problem.initial_state(1);
   const std::vector<double> times = {problem.t0, problem.t1};

@@ -2,6 +2,7 @@
 // built-in problem at rtol = atol = tol, compare with its reference, and time the solve.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -23,6 +24,12 @@ struct TimingBudget {
   double max_total_seconds = 0.25;
 };
 
+// The step cap of a work-precision solve. The library's default (10^6) is for runaway solves; a
+// work-precision point is a solve chosen on purpose, and heun_euler at 1e-10 takes 1.7 M steps on
+// `linear` (~0.3 s). 10^7 keeps every default point of `bench solvers` measurable and still ends
+// a hopeless one (heun_euler at 2e-16) in about a second.
+inline constexpr std::int64_t kWorkPrecisionMaxSteps = 10'000'000;
+
 struct WorkPrecisionPoint {
   std::string problem;
   std::string method;
@@ -38,8 +45,10 @@ struct WorkPrecisionPoint {
 // rtol = atol = tolerance: once untimed (sizes the workspace, gives error and stats), then timed
 // with steady_clock per `budget`, reusing workspace and solution so no repetition allocates.
 // A SolveError is recorded in `failure`; bad arguments (unknown method) throw InvalidArgument.
+// `max_num_steps` caps each solve; past it the point fails with a SolveError.
 WorkPrecisionPoint measure_work_precision(const ode::Problem& problem, const std::string& method,
-                                          double tolerance, const TimingBudget& budget = {});
+                                          double tolerance, const TimingBudget& budget = {},
+                                          std::int64_t max_num_steps = kWorkPrecisionMaxSteps);
 
 // An aligned table, one row per point, with a header; a blank line between problems.
 void print_work_precision_table(std::ostream& out, const std::vector<WorkPrecisionPoint>& points);

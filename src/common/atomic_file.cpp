@@ -105,6 +105,9 @@ int remove_stale_temporaries(const std::filesystem::path& dir) {
     const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
     // kill(pid, 0) fails with ESRCH only when no such process exists; EPERM means it runs.
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    // Only plain files: a directory or link that happens to have such a name is not ours.
+    std::error_code type_error;
+    if (!it->is_regular_file(type_error) || it->is_symlink(type_error)) continue;
     std::error_code remove_error;
     if (std::filesystem::remove(it->path(), remove_error)) ++removed;
   }

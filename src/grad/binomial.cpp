@@ -108,6 +108,8 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     const Index T = sol.num_times();
     reverser_.resize(*tab_, sol.batch, sol.dim);
     replay_opts_ = this->solve_options_;
+    replay_opts_.step_size = 0;   // the replay steps exactly the recorded grid (set per replay)
+    replay_opts_.first_step = 0;  // and has no first step to choose (refused with a grid)
     replay_times_.assign(2, Scalar(0));
     stages_.resize(tab_->stages * n_);
     y_end_.resize(n_);

@@ -109,7 +109,10 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     for (Index m = 0; m < n_; ++m) z(0, m) = dl_dys(T - 1, m);
     Index next_output = T - 2;  // outputs still to add, from the end
     std::size_t peak = 0;
+    // The replay steps exactly the recorded grid; a forward step_size would contradict it.
     ode::SolveOptions replay = this->solve_options_;
+    replay.step_size = 0;
+    replay.first_step = 0;  // nor would a forward first_step (refused with a grid as well)
     std::vector<Scalar> replay_times(2);
     const Index num_segments = (N + K_ - 1) / K_;
     for (Index seg = num_segments - 1; seg >= 0; --seg) {

@@ -3,6 +3,7 @@
 #include "neuralode/models/image_classifier.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "neuralode/error.hpp"
@@ -28,19 +29,36 @@ void ImageClassifierOptions::validate() const {
   auto positive = [](const char* name, Index v) {
     if (v < 1)
       throw InvalidArgument(std::string("image classifier: ") + name + " = " + std::to_string(v) +
-                            " must be >= 1");
+                            "; accepted: an integer >= 1");
   };
   positive("image_channels", image_channels);
   positive("num_classes", num_classes);
   positive("channels", channels);
   positive("resnet_blocks", resnet_blocks);
+  positive("max_num_steps", max_num_steps);
   // Two stride-2 4x4 convolutions after a 3x3 one: the smallest image that leaves 1x1 is 9x9.
   if (image_height < 9 || image_width < 9)
     throw InvalidArgument("image classifier: images of " + std::to_string(image_height) + "x" +
                           std::to_string(image_width) +
                           " are too small for the down-sampling layers; need at least 9x9");
-  if (!(tol > 0)) throw InvalidArgument("image classifier: tol must be > 0");
-  if (model != "resnet") {
+  // Sizes whose products (channels x height x width per image) stay far from Index's range.
+  constexpr Index kMaxSide = Index{1} << 20, kMaxChannels = Index{1} << 16;
+  if (image_height > kMaxSide || image_width > kMaxSide || image_channels > kMaxChannels ||
+      channels > kMaxChannels || num_classes > kMaxChannels)
+    throw InvalidArgument(
+        "image classifier: sizes out of range: images " + std::to_string(image_channels) + "x" +
+        std::to_string(image_height) + "x" + std::to_string(image_width) + ", channels " +
+        std::to_string(channels) + ", num_classes " + std::to_string(num_classes) +
+        "; accepted: image sides up to 1048576, channel and class counts up to 65536");
+  if (!(tol > 0) || !std::isfinite(tol))
+    throw InvalidArgument("image classifier: tol must be a finite number > 0, got " +
+                          std::to_string(tol));
+  if (model == "resnet") {
+    if (!grad.empty() && grad != "direct")
+      throw InvalidArgument("image classifier: grad '" + grad +
+                            "' does not apply to model resnet, which has no ODE block and is "
+                            "trained by backpropagation; accepted: direct, or leave it empty");
+  } else {
     grad::GradOptions g;
     g.method = effective_grad();
     g.validate();
@@ -150,6 +168,7 @@ ImageClassifier<Scalar>::ImageClassifier(const ImageClassifierOptions& options)
     bo.solve.rtol = options_.tol;
     bo.solve.atol = options_.tol;
     bo.solve.step_size = options_.step_size;
+    bo.solve.max_num_steps = options_.max_num_steps;
     // torchdiffeq's controller (plain I, exponent 1/5 for dopri5): the comparison in the paper's
     // table is with its step counts. Our PI default (beta 0.04) shrinks steps after easy ones and
     // took 5-6 dopri5 steps where the I controller takes fewer on this field.

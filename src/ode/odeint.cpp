@@ -95,18 +95,36 @@ class StepTerms {
   Index stages_ = 0;
 };
 
+// The first index whose value is not finite, or n.
+template <class Scalar>
+Index first_nonfinite(const Scalar* x, Index n) {
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(static_cast<double>(x[i]))) return i;
+  return n;
+}
+
+template <class Scalar>
+constexpr const char* scalar_name() {
+  return std::is_same_v<Scalar, float> ? "float" : "double";
+}
+
+// Every check of the inputs that needs no step, run once before any work (the caller checks q and
+// the norm weights against the system's quadrature).
 template <class Scalar>
 void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
                   const SolveOptions& options) {
   if (times.empty())
-    throw InvalidArgument("odeint: times is empty; give at least the initial time");
-  if (y0.rows() <= 0 || y0.cols() <= 0)
     throw InvalidArgument(
-        cat("odeint: y0 is ", y0.rows(), " x ", y0.cols(), "; batch and dim must be >= 1"));
-  options.validate(y0.rows(), y0.cols());
+        "odeint: times is empty; accepted: at least one time (times[0] is the initial time)");
+  if (y0.rows() <= 0 || y0.cols() <= 0)
+    throw InvalidArgument(cat("odeint: y0 is ", y0.rows(), " x ", y0.cols(),
+                              "; accepted: batch >= 1 rows and dim >= 1 columns"));
+  options.validate(y0.rows(), y0.cols(),
+                   static_cast<double>(std::numeric_limits<Scalar>::epsilon()));
   for (std::size_t i = 0; i < times.size(); ++i)
     if (!std::isfinite(static_cast<double>(times[i])))
-      throw InvalidArgument(cat("odeint: times[", i, "] = ", num(times[i]), " is not finite"));
+      throw InvalidArgument(cat("odeint: times[", i, "] = ", num(times[i]),
+                                " is not finite; accepted: finite times"));
   if (times.size() >= 2) {
     const bool forward = times[1] > times[0];
     for (std::size_t i = 1; i < times.size(); ++i) {
@@ -121,21 +139,98 @@ void check_inputs(ConstMatrixView<Scalar> y0, std::span<const Scalar> times,
     }
   }
   const Index n = y0.size();
-  for (Index i = 0; i < n; ++i)
-    if (!std::isfinite(static_cast<double>(y0.data()[i])))
-      throw InvalidArgument(cat("odeint: y0 has a non-finite value ", num(y0.data()[i]),
-                                " at sample ", i / y0.cols(), ", component ", i % y0.cols()));
+  if (const Index i = first_nonfinite(y0.data(), n); i < n)
+    throw InvalidArgument(cat("odeint: y0 has a non-finite value ", num(y0.data()[i]),
+                              " at sample ", i / y0.cols(), ", component ", i % y0.cols(),
+                              "; accepted: finite initial values"));
+  if (times.size() < 2) return;  // no step will be taken
+
+  const double t0 = static_cast<double>(times.front()), t1 = static_cast<double>(times.back());
+  // The span must be a finite Scalar: the steps and the underflow test are computed from it.
+  const Scalar span_scalar = times.back() - times.front();
+  if (!std::isfinite(static_cast<double>(span_scalar)))
+    throw InvalidArgument(cat("odeint: the interval from times[0] = ", num(t0),
+                              " to times.back() = ", num(t1), " is longer than ",
+                              scalar_name<Scalar>(),
+                              " can hold (t1 - t0 overflows); accepted: |t1 - t0| <= ",
+                              num(static_cast<double>(std::numeric_limits<Scalar>::max()))));
+  const double span = std::abs(t1 - t0);
+  const double eps = static_cast<double>(std::numeric_limits<Scalar>::epsilon());
+  const ButcherTableau& tab = find_method(options.method);
+  const bool adaptive = tab.adaptive() && options.step_size == 0 && options.grid.empty();
+
+  // The number of steps a fixed-step solve takes is known now: refuse one beyond max_num_steps
+  // before the first step rather than after hours of steps.
+  auto refuse_steps = [&](double steps, const std::string& how, const char* fix) {
+    throw InvalidArgument(cat("odeint: this fixed-step solve would take ",
+                              std::isfinite(steps) ? num(steps) : std::string("over 1.8e+308"),
+                              " steps (", how,
+                              "), more than max_num_steps = ", options.max_num_steps,
+                              "; accepted: at most max_num_steps steps; ", fix));
+  };
+  const auto max_steps = static_cast<double>(options.max_num_steps);
   if (!options.grid.empty()) {
     const auto& g = options.grid;
-    const double t0 = times.front(), t1 = times.back();
     // The grid must start at the initial time and reach the last output time, in the same
     // direction.
-    if (g.front() != t0 || (times.size() >= 2 && ((g[1] > g[0]) != (t1 > t0))) ||
+    if (g.front() != t0 || ((g[1] > g[0]) != (t1 > t0)) ||
         (t1 > t0 ? g.back() < t1 : g.back() > t1))
       throw InvalidArgument(cat(
           "odeint: grid must start at times[0] = ", num(t0), " and run to times.back() = ", num(t1),
           " in the same direction; it runs from ", num(g.front()), " to ", num(g.back())));
+    // Steps up to the last output time; each must be a nonzero step in Scalar (a grid of distinct
+    // doubles can repeat a float, and a zero step divides dense output by zero).
+    std::size_t steps = 0;
+    for (std::size_t i = 1; i < g.size(); ++i) {
+      if (static_cast<Scalar>(g[i]) == static_cast<Scalar>(g[i - 1]))
+        throw InvalidArgument(cat("odeint: grid[", i, "] = ", num(g[i]), " and grid[", i - 1,
+                                  "] = ", num(g[i - 1]), " are the same ", scalar_name<Scalar>(),
+                                  "; accepted: grid points distinct in the solve's scalar type"));
+      ++steps;
+      if ((t1 > t0) ? g[i] >= t1 : g[i] <= t1) break;
+    }
+    if (static_cast<double>(steps) > max_steps)
+      refuse_steps(static_cast<double>(steps), cat("one per grid interval up to times.back()"),
+                   "raise max_num_steps (--max-steps) or use a coarser grid");
+  } else if (options.step_size > 0) {
+    // t0 + k h for k = 1, 2, ...; a last sliver under 1e-6 h is merged into the step before.
+    const double steps = std::ceil(span / options.step_size - 1e-6);
+    if (!(steps <= max_steps))  // also when span / step_size overflows
+      refuse_steps(steps,
+                   cat("|t1 - t0| = ", num(span), " over step_size = ", num(options.step_size)),
+                   "raise max_num_steps (--max-steps) or step_size, or shorten the interval");
+    // A step the time axis cannot resolve: t0 + k h would repeat times or make steps of 0.
+    const double resolution = 16 * eps * std::max(std::abs(t0), std::abs(t1));
+    if (options.step_size < resolution)
+      throw InvalidArgument(cat("odeint: step_size = ", num(options.step_size),
+                                " is below 16*eps*max(|t0|, |t1|) = ", num(resolution),
+                                ", the smallest step ", scalar_name<Scalar>(),
+                                " resolves at t = ", num(std::max(std::abs(t0), std::abs(t1))),
+                                "; accepted: step_size >= ", num(resolution)));
+  } else if (!tab.adaptive() && static_cast<double>(times.size() - 1) > max_steps) {
+    refuse_steps(static_cast<double>(times.size() - 1), "one per output interval",
+                 "raise max_num_steps (--max-steps) or give fewer output times");
   }
+  // Adaptive steps below 16 eps |t1 - t0| (over 10^14 of them to cover the interval) end the
+  // solve after kMaxTinyAttempts of them in a row (run_adaptive); a first step or a step bound
+  // that keeps them there is refused now instead.
+  const double span_floor = 16 * eps * span;
+  if (adaptive && options.first_step > 0 && options.first_step < span_floor)
+    throw InvalidArgument(cat("odeint: first_step = ", num(options.first_step),
+                              " is below 16*eps*|t1 - t0| = ", num(span_floor),
+                              ", a size at which the interval would take over 10^14 steps; "
+                              "accepted: first_step >= ",
+                              num(span_floor), ", or 0 (automatic)"));
+  if (adaptive && options.max_step < span_floor)
+    throw InvalidArgument(cat("odeint: max_step = ", num(options.max_step),
+                              " is below 16*eps*|t1 - t0| = ", num(span_floor),
+                              ", a size at which the interval would take over 10^14 steps; "
+                              "accepted: max_step >= ",
+                              num(span_floor)));
+  if (adaptive && options.first_step > span)
+    throw InvalidArgument(cat("odeint: first_step = ", num(options.first_step),
+                              " exceeds the interval |times.back() - times[0]| = ", num(span),
+                              "; accepted: first_step in (0, ", num(span), "], or 0 (automatic)"));
 }
 
 // Whether a solve steps on a fixed grid (no error control) or adaptively.
@@ -238,10 +333,41 @@ class Integrator {
   void accept(Scalar t, Scalar h, Scalar t_new);
   void run_fixed();
   void run_adaptive();
-  [[noreturn]] void fail_nonfinite(Scalar t, Scalar h) const {
-    throw SolveError(cat("odeint: NaN/Inf appeared in the state at t = ", num(t), " (step h = ",
-                         num(h), "); the dynamics blow up there, or the step is far too large"));
+  // After a fixed step whose result is not finite: names the first stage whose derivative is not
+  // finite although its input is (the right-hand side's doing), or else the state's blow-up.
+  [[noreturn]] void fail_nonfinite(Scalar t, Scalar h);
+  // After an attempt whose result is not finite: f(t, y) at the step's start (k row 0, and dq1
+  // with a quadrature) is evaluated at the accepted, finite state, so if it is not finite no
+  // smaller step can help: throws SolveError saying so. Failure path only; never on a valid step.
+  void check_first_stage_finite(Scalar t, Scalar h) const;
+  // Step size underflow: below 16 eps |t| (span_test = false) or below 16 eps |t1 - t0| for
+  // kMaxTinyAttempts attempts in a row (span_test = true; see run_adaptive).
+  [[noreturn]] void fail_underflow(Scalar t, Scalar h, bool span_test, Scalar floor, int attempts,
+                                   bool nonfinite_streak, bool saw_nonfinite) const {
+    const Scalar t0 = times_.front(), t1 = times_.back();
+    const std::string bound =
+        span_test ? cat(" has stayed below 16*eps*|t1 - t0| = ", num(floor), " for ", attempts,
+                        " attempts in a row, a size at which [", num(t0), ", ", num(t1),
+                        "] would take ", "more than ",
+                        num(1 / (16 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()))),
+                        " steps")
+                  : cat(" is below 16*eps*|t| = ", num(floor));
+    const std::string cause =
+        nonfinite_streak
+            ? cat("; every attempt since the last accepted step gave NaN/Inf: the right-hand "
+                  "side or the state is not finite just after t = ",
+                  num(t), " whatever the step", kNonFiniteHint)
+            : cat(saw_nonfinite ? " (after NaN/Inf appeared in the state)" : "",
+                  "; rtol = ", num(opt_.rtol), " and atol = ", num(opt_.atol),
+                  " ask for more than this problem allows over this interval: loosen them, ",
+                  span_test ? "shorten the interval, " : "",
+                  "or look for a singularity or stiffness near t = ", num(t));
+    throw SolveError(
+        cat("odeint: step size underflow at t = ", num(t), ": h = ", num(h), bound, cause));
   }
+  static constexpr const char* kNonFiniteHint =
+      "; look for a division by zero, a log or sqrt of a negative number, an overflow in the "
+      "system, or NaN/Inf parameters (a diverged training run leaves those)";
 
   System<Scalar>& f_;
   std::span<const Scalar> times_;
@@ -292,6 +418,55 @@ void Integrator<Scalar>::setup_norm() {
   // the smallest normal number (such an atol asks for more than the precision holds anyway).
   const Scalar min_atol = norm_.atol ? ws_.atol.minCoeff() : norm_.atol0;
   norm_.exact = min_atol < Scalar(1e6) * std::numeric_limits<Scalar>::min();
+}
+
+template <class Scalar>
+void Integrator<Scalar>::check_first_stage_finite(Scalar t, Scalar h) const {
+  const Index dim = ws_.dim();
+  const Scalar* k1 = ws_.k.data();
+  if (const Index i = first_nonfinite(k1, n_); i < n_)
+    throw SolveError(cat("odeint: the right-hand side returned NaN/Inf at t = ", num(t),
+                         " (the start of a step, h = ", num(h), "): dy/dt = ", num(k1[i]),
+                         " at sample ", i / dim, ", component ", i % dim,
+                         " although the state there is finite, so no smaller step can help",
+                         kNonFiniteHint));
+  if (nq_ > 0)
+    if (const Index m = first_nonfinite(dq1_, nq_); m < nq_)
+      throw SolveError(cat(
+          "odeint: the quadrature's derivative is NaN/Inf at t = ", num(t),
+          " (the start of a step, h = ", num(h), "): dq/dt = ", num(dq1_[m]), " at component ", m,
+          " although the state there is finite, so no smaller step can help", kNonFiniteHint));
+}
+
+template <class Scalar>
+void Integrator<Scalar>::fail_nonfinite(Scalar t, Scalar h) {
+  const Index dim = ws_.dim();
+  std::string cause;
+  // Stage i's input is y + h sum_j a_ij k_j: finite when y and k_0..k_{i-1} are, unless it
+  // overflows; recomputed into the stage buffer (the step is lost anyway) to tell the two apart.
+  for (Index i = 0; i < s_ && cause.empty(); ++i) {
+    const Scalar* ki = ws_.k.data() + i * n_;
+    const Index m = first_nonfinite(ki, n_);
+    if (m == n_) continue;
+    const Scalar* input = ws_.y.data();
+    if (i > 0) {
+      Scalar* yi = ws_.stage.data();
+      step_kernels::linear_combination(yi, input, terms_.rows(i), terms_.coef(i), terms_.count(i),
+                                       n_);
+      input = yi;
+    }
+    if (first_nonfinite(input, n_) < n_) break;  // the state overflowed first
+    cause = cat(": the right-hand side returned dy/dt = ", num(ki[m]), " at stage ", i + 1,
+                " (t = ", num(t + ws_.c[static_cast<std::size_t>(i)] * h), "), sample ", m / dim,
+                ", component ", m % dim,
+                ", from a finite stage input: the derivative is not finite there", kNonFiniteHint);
+  }
+  if (cause.empty())
+    cause = nq_ > 0 && first_nonfinite(q_, nq_) < nq_
+                ? std::string("; the quadrature's derivative is not finite there, or it blows up")
+                : std::string("; the dynamics blow up there, or the step is far too large");
+  throw SolveError(cat("odeint: NaN/Inf appeared in the state at t = ", num(t),
+                       " (step h = ", num(h), ")", cause));
 }
 
 // sqrt(sum_i (w_i num_i / (atol_i + rtol max(|a_i|, |b_i|)))^2 / (n + Q)) over all n = batch*dim
@@ -556,8 +731,10 @@ void Integrator<Scalar>::run_fixed() {
     if (dir_ * (t_new - t_end) > 0) t_new = t_end;
     const Scalar h = t_new - t;
     if (st.num_accepted >= opt_.max_num_steps)
-      throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
-                           num(t), " (h = ", num(h), "); raise max_num_steps or step_size"));
+      throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps,
+                           " reached at t = ", num(t), " of [", num(times_.front()), ", ",
+                           num(t_end), "] (h = ", num(h), ", ", st.num_accepted,
+                           " fixed steps); raise max_num_steps (--max-steps) or step_size"));
     if (!k1_valid_) eval_first_stage(t);
     if (st.num_accepted == 0) st.first_step_used = static_cast<double>(h);
     const Scalar status = attempt(t, h, false);
@@ -590,7 +767,15 @@ void Integrator<Scalar>::run_adaptive() {
   const double log_1e_4 = std::log(1e-4);
   double log_err_prev = log_1e_4;
   bool last_rejected = false;
-  bool saw_nonfinite = false;
+  bool saw_nonfinite = false;     // in any attempt so far
+  bool nonfinite_streak = false;  // in every attempt since the last accepted step
+  // The underflow test |h| <= 16 eps |t| vanishes near t = 0, where a solve asked for far too
+  // much could creep on with subnormal steps for ever. So steps below 16 eps |t1 - t0| (at which
+  // size the interval would take over 10^14 steps) are allowed only kMaxTinyAttempts times in a
+  // row: enough for a small first step to grow out of (accepted steps grow up to ifactor-fold).
+  constexpr int kMaxTinyAttempts = 100;
+  const Scalar span_floor = Scalar(16) * eps * std::abs(t_end - t);
+  int tiny_attempts = 0;
 
   Scalar h_abs =
       opt_.first_step > 0 ? static_cast<Scalar>(opt_.first_step) : initial_step(t, t_end);
@@ -608,14 +793,21 @@ void Integrator<Scalar>::run_adaptive() {
       last = true;
     }
     if (std::abs(h) <= Scalar(16) * eps * std::abs(t) || h == Scalar(0))
-      throw SolveError(cat("odeint: step size underflow at t = ", num(t), ": h = ", num(h),
-                           " is below 16*eps*|t|",
-                           saw_nonfinite ? " after NaN/Inf appeared in the state" : "",
-                           "; loosen rtol/atol or look for a singularity"));
+      fail_underflow(t, h, false, Scalar(16) * eps * std::abs(t), 0, nonfinite_streak,
+                     saw_nonfinite);
+    if (std::abs(h) < span_floor) {
+      if (++tiny_attempts > kMaxTinyAttempts)
+        fail_underflow(t, h, true, span_floor, kMaxTinyAttempts, nonfinite_streak, saw_nonfinite);
+    } else {
+      tiny_attempts = 0;
+    }
     if (++attempts > opt_.max_num_steps)
       throw SolveError(cat("odeint: max_num_steps = ", opt_.max_num_steps, " reached at t = ",
-                           num(t), " (h = ", num(h), ", ", st.num_accepted, " accepted, ",
-                           st.num_rejected, " rejected); raise max_num_steps or loosen rtol/atol"));
+                           num(t), " of [", num(times_.front()), ", ", num(t_end),
+                           "] (h = ", num(h), ", ", st.num_accepted, " accepted, ", st.num_rejected,
+                           " rejected steps); raise max_num_steps (--max-steps) if the solve "
+                           "really needs more, or loosen rtol/atol; a stiff problem or a "
+                           "blown-up system needs ever smaller steps"));
     if (!k1_valid_) {
       eval_first_stage(t);
       k1_valid_ = true;
@@ -623,7 +815,8 @@ void Integrator<Scalar>::run_adaptive() {
     if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
     const Scalar err_sq = attempt(t, h, true);
     if (!std::isfinite(static_cast<double>(err_sq))) {
-      saw_nonfinite = true;
+      check_first_stage_finite(t, h);
+      saw_nonfinite = nonfinite_streak = true;
       ++st.num_rejected;
       h_abs = std::abs(h) * dfactor;
       last_rejected = true;
@@ -648,6 +841,7 @@ void Integrator<Scalar>::run_adaptive() {
       t = last ? t_end : t_new;
       h_abs = std::abs(h) * factor;
       last_rejected = false;
+      nonfinite_streak = false;
     } else {
       ++st.num_rejected;
       const Scalar factor =
@@ -700,10 +894,23 @@ void odeint(System<Scalar>& f, ConstMatrixView<Scalar> y0, std::span<Scalar> q,
   for (Index m = 0; m < nq; ++m)
     if (!std::isfinite(static_cast<double>(q[static_cast<std::size_t>(m)])))
       throw InvalidArgument(cat("odeint: q has a non-finite value ",
-                                num(q[static_cast<std::size_t>(m)]), " at component ", m));
+                                num(q[static_cast<std::size_t>(m)]), " at component ", m,
+                                "; accepted: finite initial values"));
   const ButcherTableau& tab = find_method(options.method);
-  ws.resize(tab, y0.rows(), y0.cols(), observer != nullptr);
   const bool adaptive = !is_fixed_step(tab, options);
+  // All-zero weights leave nothing in the error norm (unless a weighted quadrature is): every
+  // step would be accepted, error control silently off.
+  if (adaptive && !options.norm_weights.empty() &&
+      (nq == 0 || options.quadrature_norm_weight == 0) &&
+      std::all_of(options.norm_weights.begin(), options.norm_weights.end(),
+                  [](double w) { return w == 0; }))
+    throw InvalidArgument(cat(
+        "odeint: norm_weights are all 0 (", options.norm_weights.size(),
+        " entries), which leaves no component in the error norm and switches error control off; "
+        "accepted: at least one weight > 0",
+        nq > 0 ? " (or quadrature_norm_weight > 0)" : "",
+        "; for steps without error control set step_size or use a fixed-step method"));
+  ws.resize(tab, y0.rows(), y0.cols(), observer != nullptr);
   ws.resize_quadrature(nq, adaptive, adaptive && options.quadrature_norm_weight > 0);
   out.times.assign(times.begin(), times.end());
   out.ys.resize(static_cast<Index>(times.size()), y0.size());

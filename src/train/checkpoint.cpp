@@ -5,6 +5,7 @@
 #include "neuralode/train/checkpoint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -201,6 +202,8 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
     return IoError(cat("checkpoint '", file, "': ", problem));
   };
 
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw bad("is a directory, not a checkpoint file");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int e = errno;
@@ -321,25 +324,30 @@ const std::string& required_metadata(const Checkpoint& c, const char* key) {
   return it->second;
 }
 
-std::int64_t parse_int(const Checkpoint& c, const char* key) {
-  const std::string& text = required_metadata(c, key);
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size())
-    throw IoError(cat("checkpoint '", source_of(c), "': metadata '", key, "' = '", text,
-                      "' is not an integer"));
-  return v;
+// A metadata value shortened for a message: a corrupt file can hold megabytes in one value.
+std::string excerpt(const std::string& text) {
+  return text.size() <= 60 ? text : text.substr(0, 60) + "...";
 }
 
-// Values of a floating-point tensor as Scalar (F32 and F64 convert; others are an error).
+// Values of a floating-point tensor as Scalar (F32 and F64 convert; others are an error). NaN and
+// Inf are refused, naming the tensor and the first such index: a checkpoint is the state a run
+// continues from, and a non-finite one only fails later (as "step size underflow at t = 0").
 template <class Scalar>
 void copy_floats(const Checkpoint& c, const Tensor& t, std::span<Scalar> out) {
+  const auto copy = [&](const auto& v) {
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+        throw IoError(cat("checkpoint '", source_of(c), "': tensor '", t.name, "' holds ",
+                          neuralode::detail::num(static_cast<double>(v[i])), " at index ", i,
+                          " (of ", v.size(),
+                          "); a checkpoint must hold finite values (was it saved after the run "
+                          "diverged?); resume from an earlier checkpoint or start a new run"));
+    std::copy(v.begin(), v.end(), out.begin());
+  };
   if (t.dtype == DType::F32) {
-    const auto v = t.values<float>();
-    std::copy(v.begin(), v.end(), out.begin());
+    copy(t.values<float>());
   } else if (t.dtype == DType::F64) {
-    const auto v = t.values<double>();
-    std::copy(v.begin(), v.end(), out.begin());
+    copy(t.values<double>());
   } else {
     throw IoError(cat("checkpoint '", source_of(c), "': tensor '", t.name, "' holds ",
                       to_string(t.dtype), "; parameters and optimizer state are F32 or F64"));
@@ -347,6 +355,53 @@ void copy_floats(const Checkpoint& c, const Tensor& t, std::span<Scalar> out) {
 }
 
 }  // namespace
+
+std::int64_t get_int_metadata(const Checkpoint& c, const char* key, std::int64_t min,
+                              std::int64_t max) {
+  const std::string& text = required_metadata(c, key);
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw IoError(cat("checkpoint '", source_of(c), "': metadata '", key, "' = '", excerpt(text),
+                      "' is not an integer",
+                      ec == std::errc::result_out_of_range ? " (out of the 64-bit range)" : ""));
+  if (v < min || v > max)
+    throw IoError(cat("checkpoint '", source_of(c), "': metadata '", key, "' = ", v,
+                      " is out of range; accepted: ",
+                      max == INT64_MAX ? cat(">= ", min) : cat("[", min, ", ", max, "]")));
+  return v;
+}
+
+void require_same_config(const Checkpoint& c, std::string_view current_config,
+                         std::span<const ResumeKey> keys, std::string_view program) {
+  const std::string& text = required_metadata(c, kConfigKey);
+  const json saved = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (saved.is_discarded() || !saved.is_object())
+    throw IoError(cat("checkpoint '", source_of(c), "': metadata '", kConfigKey,
+                      "' is not a JSON object: '", excerpt(text), "'"));
+  const json current = json::parse(current_config);  // ours: a parse error is a bug
+  // Every key first: a checkpoint of another program is named as such, not by its first value
+  // that happens to differ.
+  for (const ResumeKey& k : keys)
+    if (!saved.contains(k.config_key))
+      throw IoError(cat("checkpoint '", source_of(c), "': its configuration has no '", k.config_key,
+                        "'; it is not a checkpoint of ", program,
+                        " (another program's, or a damaged file)"));
+  for (const ResumeKey& k : keys) {
+    const auto it = saved.find(k.config_key);
+    const json& now = current.at(k.config_key);
+    // nlohmann's == compares numbers by value across integer and floating-point types.
+    if (*it != now) {
+      const auto word = [](const json& v) {
+        return v.is_string() ? v.get<std::string>() : v.dump();
+      };
+      throw InvalidArgument(cat(program, " --resume: ", k.flag, " = ", word(now),
+                                " differs from the checkpoint's ", word(*it), " ('", source_of(c),
+                                "'); a resumed run keeps the options it was started with: pass ",
+                                k.flag, " ", word(*it), ", or start a new run in another --out"));
+    }
+  }
+}
 
 template <class Scalar>
 void put_params(Checkpoint& checkpoint, std::span<const nn::ParamView> views,
@@ -407,13 +462,17 @@ template <class Scalar>
 OptimizerState<Scalar> get_optimizer_state(const Checkpoint& checkpoint) {
   OptimizerState<Scalar> state;
   state.optimizer = required_metadata(checkpoint, kOptimizerKey);
-  state.num_steps = parse_int(checkpoint, kOptimizerStepsKey);
+  state.num_steps = get_int_metadata(checkpoint, kOptimizerStepsKey, 0);
   const std::string& lr = required_metadata(checkpoint, kOptimizerLrKey);
   char* end = nullptr;
   state.learning_rate = std::strtod(lr.c_str(), &end);
-  if (lr.empty() || end != lr.c_str() + lr.size())
+  if (lr.empty() || end != lr.c_str() + lr.size() ||
+      std::isspace(static_cast<unsigned char>(lr[0])))
     throw IoError(cat("checkpoint '", source_of(checkpoint), "': metadata '", kOptimizerLrKey,
-                      "' = '", lr, "' is not a number"));
+                      "' = '", excerpt(lr), "' is not a number"));
+  if (!std::isfinite(state.learning_rate) || state.learning_rate < 0)
+    throw IoError(cat("checkpoint '", source_of(checkpoint), "': metadata '", kOptimizerLrKey,
+                      "' = ", lr, " is out of range; accepted: a finite number >= 0"));
   for (const auto& t : checkpoint.tensors) {
     if (!t.name.starts_with(kOptimPrefix)) continue;
     if (t.shape.size() != 1)
@@ -431,7 +490,7 @@ void put_iteration(Checkpoint& checkpoint, std::int64_t iteration) {
 }
 
 std::int64_t get_iteration(const Checkpoint& checkpoint) {
-  return parse_int(checkpoint, kIterationKey);
+  return get_int_metadata(checkpoint, kIterationKey, 0);
 }
 
 void put_rng_state(Checkpoint& checkpoint, const std::mt19937_64& rng, const std::string& key) {

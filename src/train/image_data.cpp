@@ -14,6 +14,8 @@
 
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
+#include "neuralode/train/process_memory.hpp"
+#include "train/odenet_memory.hpp"
 
 namespace neuralode::train {
 
@@ -27,6 +29,12 @@ constexpr std::uint32_t kLabelMagic = 0x00000801;
 // A header declaring more elements than this is corrupt rather than a real data set (Fashion-MNIST
 // has 4.7e7 pixels); the limit also keeps count * rows * cols far from overflowing.
 constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
+// Deflate cannot expand its input by more than 1032:1 (a run of equal bytes costs at least about
+// 1 bit per 258 of them; zlib's technical notes, "Maximum compression factor"). A gzip file whose
+// IDX header declares more data than 1032 times its own size, plus some slack for the gzip and
+// deflate framing, cannot hold that data: the header is corrupt, refused before any reading.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+constexpr std::uint64_t kIdxHeaderBytes[] = {0, 8, 0, 16};  // by number of dimensions (1 or 3)
 
 // One IDX file opened through zlib, which decodes a stream starting with the gzip magic 1f 8b and
 // passes anything else through unchanged: detection by content, never by name.
@@ -94,6 +102,39 @@ class IdxFile {
                               "; accepted: ", accepted));
   }
 
+  // Before any data is read: checks that the file can hold the `declared` data bytes that follow
+  // its `header` bytes. A plain file must have exactly header + declared bytes (so truncation and
+  // trailing bytes are found without reading); a gzip file must be large enough for deflate's
+  // largest expansion, so a small file cannot make us decompress (and keep) gigabytes. `bytes_per`
+  // and `unit` name the records ("image", "label") for the message.
+  void check_declared_size(std::uint64_t header, std::uint64_t declared, std::uint64_t bytes_per,
+                           const char* unit) {
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(path_, ec);
+    if (ec) return;  // not a regular file (a pipe): the reads find the truth
+    if (gzdirect(file_)) {
+      const std::uint64_t data = size >= header ? size - header : 0;
+      if (data < declared) {
+        const std::uint64_t whole = data / bytes_per;
+        fail(cat("is truncated: its header declares ", declared, " data bytes but only ", data,
+                 " follow (the file is ", size, " bytes; ", unit, " ", whole,
+                 " is the first incomplete one, at byte ", header + whole * bytes_per, ")"),
+             "exactly the bytes the header declares");
+      }
+      if (data > declared)
+        fail(cat("has ", data - declared, " trailing bytes after the ", declared,
+                 " data bytes its header declares"),
+             "exactly the bytes the header declares");
+      return;
+    }
+    constexpr std::uint64_t kSlack = 1 << 16;
+    if (declared / kMaxDeflateRatio > size + kSlack)
+      fail(cat("declares ", declared, " data bytes, more than a gzip file of ", size,
+               " bytes can hold (deflate expands at most ", kMaxDeflateRatio,
+               ":1): the header is corrupt"),
+           "a header whose sizes match the data");
+  }
+
  private:
   [[noreturn]] void stream_failed() const {
     int errnum = Z_OK;
@@ -122,17 +163,31 @@ std::string hex(std::uint32_t v) {
   return buf;
 }
 
+// What the magic number's bytes say (LeCun's IDX description: two zero bytes, the element type,
+// the number of dimensions), for a message about a magic that is not the one expected.
+std::string describe_magic(std::uint32_t magic) {
+  if (magic == kImageMagic) return " (an IDX image file's)";
+  if (magic == kLabelMagic) return " (an IDX label file's)";
+  if ((magic >> 16) != 0) return " (not an IDX file: an IDX file starts with two zero bytes)";
+  const unsigned type = (magic >> 8) & 0xFF, dims = magic & 0xFF;
+  const char* type_name = type == 0x08   ? "unsigned byte"
+                          : type == 0x09 ? "signed byte"
+                          : type == 0x0B ? "int16"
+                          : type == 0x0C ? "int32"
+                          : type == 0x0D ? "float32"
+                          : type == 0x0E ? "float64"
+                                         : nullptr;
+  return cat(" (element type 0x", hex(type).substr(8),
+             type_name ? cat(" = ", type_name) : " unknown", ", ", dims, " dimensions)");
+}
+
 // Reads the magic and the sizes; checks the magic is `expected` (uint8, dims.size() dimensions).
 void read_header(IdxFile& f, std::uint32_t expected, std::span<std::uint32_t> dims,
                  const char* layout) {
   const std::uint32_t magic = f.read_u32("magic number");
-  if (magic != expected) {
-    std::string seen;
-    if (magic == kImageMagic) seen = " (an IDX image file's)";
-    if (magic == kLabelMagic) seen = " (an IDX label file's)";
-    f.fail(cat("has magic number ", hex(magic), seen),
+  if (magic != expected)
+    f.fail(cat("has magic number ", hex(magic), describe_magic(magic)),
            cat("magic number ", hex(expected), " (unsigned bytes, ", layout, ")"));
-  }
   const char* names[] = {"first size", "second size", "third size"};
   for (std::size_t d = 0; d < dims.size(); ++d) dims[d] = f.read_u32(names[d]);
 }
@@ -146,24 +201,42 @@ void expect_end(IdxFile& f, std::uint64_t declared) {
            "exactly the bytes the header declares");
 }
 
-[[noreturn]] void truncated(const IdxFile& f, std::uint64_t declared, std::uint64_t got) {
-  f.fail(
-      cat("is truncated: its header declares ", declared, " data bytes but only ", got, " follow"),
-      "exactly the bytes the header declares");
+// Refuses to keep `bytes` of decoded data when the machine has less memory available, before
+// anything is allocated (a corrupt header or a gzip bomb would otherwise end in std::bad_alloc).
+void check_fits(const IdxFile& f, std::uint64_t records, const char* unit, std::uint64_t bytes) {
+  const std::size_t available = available_memory_bytes();
+  if (available == 0 || bytes <= available) return;
+  f.fail(cat("would need ", detail::bytes_text(static_cast<double>(bytes)), " to hold ", records,
+             " ", unit, "s, more than the ", detail::bytes_text(static_cast<double>(available)),
+             " this machine has available"),
+         "a file that fits in memory; read fewer records (max_count, e.g. --train-size / "
+         "--test-size)");
 }
 
-void read_images(const fs::path& path, ImageSet& set) {
+// The number of records to read of `declared`: all (max_count < 0) or the first max_count.
+std::uint64_t records_to_read(std::uint64_t declared, Index max_count) {
+  return max_count < 0 ? declared : std::min<std::uint64_t>(declared, max_count);
+}
+
+// Reads the header and the first `max_count` images (all when < 0). Returns the count the header
+// declares.
+std::uint64_t read_images(const fs::path& path, ImageSet& set, Index max_count) {
   IdxFile f(path, "image file");
   std::array<std::uint32_t, 3> dims{};
   read_header(f, kImageMagic, dims, "3 dimensions: count x rows x cols");
   if (dims[1] == 0 || dims[2] == 0)
     f.fail(cat("declares images of ", dims[1], " x ", dims[2], " pixels"),
            "rows >= 1 and cols >= 1");
-  const std::uint64_t declared = std::uint64_t{dims[0]} * dims[1] * dims[2];
-  if (dims[0] > kMaxElements / (std::uint64_t{dims[1]} * dims[2]))
+  const std::uint64_t per_image = std::uint64_t{dims[1]} * dims[2];
+  if (dims[0] > kMaxElements / per_image)
     f.fail(cat("declares ", dims[0], " x ", dims[1], " x ", dims[2], " pixels"),
            cat("at most ", kMaxElements, " pixels"));
-  set.count = dims[0];
+  const std::uint64_t declared = dims[0] * per_image;
+  f.check_declared_size(kIdxHeaderBytes[3], declared, per_image, "image");
+  const std::uint64_t count = records_to_read(dims[0], max_count);
+  const std::uint64_t wanted = count * per_image;
+  check_fits(f, count, "image", wanted * sizeof(float));
+  set.count = static_cast<Index>(count);
   set.height = dims[1];
   set.width = dims[2];
 
@@ -171,40 +244,63 @@ void read_images(const fs::path& path, ImageSet& set) {
   std::array<float, 256> scale{};
   for (int v = 0; v < 256; ++v) scale[v] = static_cast<float>(v) / 255.0f;
   // Grow with the data actually read, so a corrupt header cannot make us reserve gigabytes for a
-  // short file; the last reservation is exactly `declared`.
+  // short file; the last reservation is exactly `wanted`.
   std::vector<unsigned char> chunk(std::size_t{1} << 16);
   set.pixels.clear();
-  while (set.pixels.size() < declared) {
+  while (set.pixels.size() < wanted) {
     if (set.pixels.size() == set.pixels.capacity())
       set.pixels.reserve(std::min<std::uint64_t>(
-          declared, std::max<std::uint64_t>(2 * set.pixels.capacity(), std::uint64_t{1} << 20)));
-    const std::size_t want = std::min<std::uint64_t>(chunk.size(), declared - set.pixels.size());
+          wanted, std::max<std::uint64_t>(2 * set.pixels.capacity(), std::uint64_t{1} << 20)));
+    const std::size_t want = std::min<std::uint64_t>(chunk.size(), wanted - set.pixels.size());
     const std::size_t got = f.read(chunk.data(), want);
     for (std::size_t i = 0; i < got; ++i) set.pixels.push_back(scale[chunk[i]]);
-    if (got < want) truncated(f, declared, set.pixels.size());
+    if (got < want) {
+      const std::uint64_t have = set.pixels.size(), image = have / per_image;
+      f.fail(cat("is truncated: its header declares ", declared, " data bytes but only ", have,
+                 " follow (image ", image, " of ", dims[0], ", at byte ",
+                 kIdxHeaderBytes[3] + image * per_image, ", is cut short)"),
+             "exactly the bytes the header declares");
+    }
   }
-  expect_end(f, declared);
+  // Only when everything was read: checking that nothing follows the images we did not want
+  // would mean decompressing them (a plain file's size was checked above).
+  if (count == dims[0]) expect_end(f, declared);
+  return dims[0];
 }
 
-void read_labels(const fs::path& path, ImageSet& set) {
+// Reads the header and the first `max_count` labels (all when < 0); `images` is the count the
+// image file declares, which the label file's must equal (checked before its data is read).
+void read_labels(const fs::path& path, const fs::path& images_path, std::uint64_t images,
+                 ImageSet& set, Index max_count) {
   IdxFile f(path, "label file");
   std::array<std::uint32_t, 1> dims{};
   read_header(f, kLabelMagic, dims, "1 dimension: count");
   const std::uint64_t declared = dims[0];
+  if (declared != images)
+    throw InvalidArgument(cat("read_idx: image file ", images_path, " holds ", images,
+                              " images but label file ", path, " holds ", declared,
+                              " labels; accepted: the same count in both"));
+  f.check_declared_size(kIdxHeaderBytes[1], declared, 1, "label");
+  const std::uint64_t wanted = records_to_read(declared, max_count);
   set.labels.clear();
   // Same growth rule as the pixels.
-  while (set.labels.size() < declared) {
+  while (set.labels.size() < wanted) {
     const std::size_t have = set.labels.size();
     const std::size_t want =
-        std::min<std::uint64_t>(declared - have, std::max<std::size_t>(have, 1 << 16));
+        std::min<std::uint64_t>(wanted - have, std::max<std::size_t>(have, 1 << 16));
     set.labels.resize(have + want);
     const std::size_t got = f.read(set.labels.data() + have, want);
-    if (got < want) truncated(f, declared, have + got);
+    if (got < want)
+      f.fail(cat("is truncated: its header declares ", declared, " data bytes but only ",
+                 have + got, " follow (label ", have + got, " of ", declared, ", at byte ",
+                 kIdxHeaderBytes[1] + have + got, ", is missing)"),
+             "exactly the bytes the header declares");
   }
-  expect_end(f, declared);
+  if (wanted == declared) expect_end(f, declared);
   for (std::size_t i = 0; i < set.labels.size(); ++i)
     if (set.labels[i] >= set.num_classes)
-      f.fail(cat("has label ", int{set.labels[i]}, " at index ", i),
+      f.fail(cat("has label ", int{set.labels[i]}, " at index ", i, " (byte ",
+                 kIdxHeaderBytes[1] + i, ")"),
              cat("labels 0..", set.num_classes - 1, " (num_classes = ", set.num_classes, ")"));
 }
 
@@ -267,29 +363,27 @@ void ImageSet::validate() const {
                                 "; accepted: 0..", num_classes - 1));
 }
 
-ImageSet read_idx(const fs::path& images, const fs::path& labels, int num_classes) {
+ImageSet read_idx(const fs::path& images, const fs::path& labels, int num_classes,
+                  Index max_count) {
   if (num_classes < 1 || num_classes > 256)
     throw InvalidArgument(
         cat("read_idx: num_classes = ", num_classes, "; accepted: 1..256 (IDX labels are bytes)"));
   ImageSet set;
   set.num_classes = num_classes;
-  read_images(images, set);
-  read_labels(labels, set);
-  if (set.labels.size() != static_cast<std::size_t>(set.count))
-    throw InvalidArgument(cat("read_idx: image file ", images, " holds ", set.count,
-                              " images but label file ", labels, " holds ", set.labels.size(),
-                              " labels; accepted: the same count in both"));
+  const std::uint64_t declared = read_images(images, set, max_count);
+  read_labels(labels, images, declared, set, max_count);
   return set;
 }
 
-ImageData load_mnist_style(const fs::path& dir) {
+ImageData load_mnist_style(const fs::path& dir, Index max_train, Index max_test) {
   constexpr const char* kNames[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw InvalidArgument(
         cat("load_mnist_style: ", dir,
-            " is not a directory; accepted: a directory holding the four "
+            fs::exists(dir, ec) ? " is not a directory" : " is not a directory (it does not exist)",
+            "; accepted: a directory holding the four "
             "MNIST-style files (train|t10k)-(images-idx3|labels-idx1)-ubyte[.gz]"));
   auto find = [&](const char* name) {
     for (const fs::path& candidate : {dir / name, dir / (std::string(name) + ".gz")}) {
@@ -304,7 +398,14 @@ ImageData load_mnist_style(const fs::path& dir) {
   };
   const fs::path train_images = find(kNames[0]), train_labels = find(kNames[1]);
   const fs::path test_images = find(kNames[2]), test_labels = find(kNames[3]);
-  return ImageData{read_idx(train_images, train_labels), read_idx(test_images, test_labels)};
+  ImageData d{read_idx(train_images, train_labels, 10, max_train),
+              read_idx(test_images, test_labels, 10, max_test)};
+  if (d.train.height != d.test.height || d.train.width != d.test.width)
+    throw InvalidArgument(cat("load_mnist_style: ", dir, ": the training images are ",
+                              d.train.height, " x ", d.train.width, " pixels but the test images ",
+                              d.test.height, " x ", d.test.width,
+                              "; accepted: the same image size in both sets"));
+  return d;
 }
 
 ImageSet head(const ImageSet& set, Index n) {
@@ -356,6 +457,18 @@ Index ImageBatcher::rows_of_next() const {
   const Index rows = std::min(options_.batch_size, set_->count - position_);
   if (rows <= 0 || (options_.drop_last && rows < options_.batch_size)) return 0;
   return rows;
+}
+
+void ImageBatcher::skip(Index batches) {
+  if (batches < 0)
+    throw InvalidArgument(cat("ImageBatcher::skip: batches = ", batches, "; accepted: >= 0"));
+  for (Index b = 0; b < batches; ++b) {
+    const Index rows = rows_of_next();
+    if (rows == 0)
+      throw InvalidArgument(cat("ImageBatcher::skip: ", batches, " batches asked but only ", b,
+                                " are left in this epoch of ", batches_per_epoch()));
+    position_ += rows;
+  }
 }
 
 bool ImageBatcher::next(Matrix<float>& x, std::vector<int>& labels) {

@@ -34,12 +34,20 @@ void prepare_run_directory(const fs::path& out, bool resume, std::string_view wh
   if (ec)
     throw IoError(
         cat(what, ": cannot create the run directory '", out.string(), "': ", ec.message()));
-  if (::access(out.c_str(), W_OK | X_OK) != 0)
+  if (::access(out.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;  // before anything else can change it
     throw IoError(cat(what, ": cannot write into the run directory '", out.string(),
-                      "': ", detail::errno_text(errno)));
+                      "': ", detail::errno_text(err)));
+  }
   if (!resume) {
+    // An empty metrics.jsonl is what a run leaves that stopped before its first line (diverged
+    // or was killed early, with no checkpoint either): nothing to keep, and refusing it would
+    // leave the user with a directory that neither --resume nor a new run accepts.
     for (const char* marker : {"checkpoint.safetensors", "metrics.jsonl"}) {
-      if (fs::exists(out / marker, ec))
+      const fs::path p = out / marker;
+      // file_size fails (and returns -1) for anything but a regular file: counted as present.
+      const bool present = fs::exists(p, ec) && fs::file_size(p, ec) != 0;
+      if (present)
         throw InvalidArgument(cat(what, ": '", out.string(), "' already holds a run (", marker,
                                   "); continue it with --resume, or choose another --out"));
     }

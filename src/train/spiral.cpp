@@ -8,9 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <random>
+#include <span>
 
 #include "common/text.hpp"
 #include "metric_columns.hpp"
@@ -28,6 +31,8 @@
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
 #include "neuralode/train/progress.hpp"
+#include "neuralode/train/run_directory.hpp"
+#include "neuralode/train/stop_signal.hpp"
 
 namespace neuralode::train {
 
@@ -35,33 +40,73 @@ using detail::cat;
 using detail::num;
 
 void SpiralOptions::validate() const {
-  auto positive = [](const char* name, double v) {
-    if (!(v > 0)) throw InvalidArgument(cat("spiral: --", name, " = ", num(v), " must be > 0"));
+  // Every message reads "spiral: <flag> = <value> ...; accepted: <range>" (STYLE.md section 7);
+  // fields without a flag (data_size, t_end) are named as fields.
+  const auto fail = [](const auto&... parts) -> void {
+    throw InvalidArgument(cat("spiral: ", parts...));
   };
-  positive("iters", iters);
-  positive("batch-size", batch_size);
-  positive("lr", lr);
-  positive("test-freq", test_freq);
-  positive("threads", threads);
-  positive("t-end", t_end);
-  if (batch_time < 2)
-    throw InvalidArgument(cat("spiral: --batch-time = ", batch_time, " must be >= 2"));
-  if (data_size < batch_time + batch_size)
-    throw InvalidArgument(cat("spiral: data_size = ", data_size,
-                              " must be >= batch_time + batch_size = ", batch_time + batch_size,
-                              " (windows are drawn without replacement)"));
+  const auto at_least = [&](const char* flag, std::int64_t v, std::int64_t min) {
+    if (v < min) fail(flag, " = ", v, " is out of range; accepted: an integer >= ", min);
+  };
+  const auto positive_finite = [&](const char* flag, double v) {
+    if (!(v > 0) || !std::isfinite(v))
+      fail(flag, " = ", num(v), " is out of range; accepted: a finite number > 0");
+  };
+  at_least("--iters", iters, 1);
+  at_least("--test-freq", test_freq, 1);
+  at_least("--batch-size", batch_size, 1);
+  at_least("--max-steps", max_num_steps, 1);
+  if (threads < 1 || threads > kMaxThreads)
+    fail("--threads = ", threads, " is out of range; accepted: an integer in [1, ", kMaxThreads,
+         "]");
+  if (warmup < 0 || warmup >= iters)
+    fail("--warmup = ", warmup, " is out of range for --iters = ", iters,
+         ": the first --warmup steps are not timed, so at least one step must follow them; "
+         "accepted: an integer in [0, ",
+         iters - 1, "]");
+  positive_finite("--lr", lr);
+  positive_finite("--rtol", rtol);
+  positive_finite("--atol", atol);
+  positive_finite("t_end", t_end);
+  // A window is batch_time consecutive points; batch_size of them are drawn without replacement
+  // from the data_size - batch_time window starts (ode_demo's get_batch).
+  if (data_size < 3)
+    fail("data_size = ", data_size,
+         " is out of range; accepted: an integer >= 3 (windows of 2 points need 3)");
+  if (batch_time < 2 || batch_time > data_size - 1)
+    fail("--batch-time = ", batch_time, " is out of range; accepted: an integer in [2, ",
+         data_size - 1, "] (points per window; the trajectory has data_size = ", data_size,
+         " points)");
+  const int windows = data_size - batch_time;
+  if (batch_size > windows)
+    fail("--batch-size = ", batch_size, " is more than the ", windows,
+         " windows of --batch-time = ", batch_time, " points in the ", data_size,
+         "-point trajectory (windows are drawn without replacement); accepted: an integer in [1, ",
+         windows, "]");
   if (dtype != "float32" && dtype != "float64")
-    throw InvalidArgument(
-        cat("spiral: --dtype '", dtype, "' is not accepted; accepted: float32, float64"));
+    fail("--dtype '", dtype, "' is not accepted; accepted: float32, float64");
+  // The registries' own messages list the accepted words; the prefix names the flag.
+  const auto named = [&](const char* flag, const auto& check) {
+    try {
+      check();
+    } catch (const InvalidArgument& e) {
+      fail(flag, ": ", e.what());
+    }
+  };
+  named("--method", [&] { ode::find_method(method); });
+  named("--adjoint-norm", [&] { grad::parse_adjoint_norm(adjoint_norm); });
   grad::GradOptions g;
   g.method = grad;
-  g.adjoint_norm = grad::parse_adjoint_norm(adjoint_norm);
-  g.validate();
-  ode::SolveOptions s;
-  s.method = method;
-  s.rtol = rtol;
-  s.atol = atol;
-  s.validate();
+  named("--grad", [&] { g.validate(); });
+  ode::SolveOptions sopt;
+  sopt.method = method;
+  sopt.rtol = rtol;
+  sopt.atol = atol;
+  sopt.max_num_steps = max_num_steps;
+  // In the scalar type the run trains in: float cannot resolve tolerances double can.
+  const double eps = dtype == "float32" ? std::numeric_limits<float>::epsilon()
+                                        : std::numeric_limits<double>::epsilon();
+  named("solver options", [&] { sopt.validate(0, 0, eps); });
 }
 
 namespace {
@@ -121,6 +166,7 @@ std::string config_json(const SpiralOptions& o) {
                       {"method", o.method},
                       {"rtol", o.rtol},
                       {"atol", o.atol},
+                      {"max_num_steps", o.max_num_steps},
                       {"grad", o.grad},
                       {"adjoint_norm", o.adjoint_norm},
                       {"data_size", o.data_size},
@@ -128,6 +174,63 @@ std::string config_json(const SpiralOptions& o) {
                       {"dtype", o.dtype},
                       {"optimizer", "rmsprop"}};
   return j.dump();
+}
+
+// The options that define a run: a resumed run must have the checkpoint's values (see
+// docs/training.md, "Resuming"). Left out on purpose: iters (a run may be extended), test_freq,
+// max_num_steps (a cap a valid run never reaches), threads, quiet, figures, warmup and out, which
+// change how it is run and reported, not what.
+constexpr ResumeKey kResumeKeys[] = {{"batch_size", "--batch-size"},
+                                     {"batch_time", "--batch-time"},
+                                     {"lr", "--lr"},
+                                     {"seed", "--seed"},
+                                     {"method", "--method"},
+                                     {"rtol", "--rtol"},
+                                     {"atol", "--atol"},
+                                     {"grad", "--grad"},
+                                     {"adjoint_norm", "--adjoint-norm"},
+                                     {"data_size", "data_size"},
+                                     {"t_end", "t_end"},
+                                     {"dtype", "--dtype"},
+                                     {"optimizer", "optimizer"}};
+
+template <class Scalar>
+bool all_finite(std::span<const Scalar> v) {
+  for (const Scalar x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+// Restores parameters, optimizer state, RNG and iteration from a checkpoint whose configuration
+// matched; returns the iteration. IoError naming the file for anything inconsistent.
+template <class Scalar>
+std::int64_t restore(const Checkpoint& ck, nn::LayerField<Scalar>& field,
+                     RmsProp<Scalar>& optimizer, std::mt19937_64& rng) {
+  const auto bad = [&](const auto&... parts) {
+    return IoError(cat("checkpoint '", ck.source, "': ", parts...));
+  };
+  // get_params converts between F32 and F64; a resumed run must continue in its own precision.
+  for (const Tensor& t : ck.tensors)
+    if (t.name.starts_with(kParamsPrefix) && t.dtype != dtype_of<Scalar>())
+      throw bad("tensor '", t.name, "' holds ", to_string(t.dtype), " but this run trains in ",
+                to_string(dtype_of<Scalar>()), "; resume with the --dtype it was written with");
+  get_params<Scalar>(ck, field.param_views(), field.params());
+  const OptimizerState<Scalar> state = get_optimizer_state<Scalar>(ck);
+  for (const auto& [name, buffer] : state.buffers)
+    if (buffer.size() != field.params().size())
+      throw bad("optimizer buffer '", kOptimPrefix, name, "' has ", buffer.size(),
+                " entries but the model has ", field.params().size(), " parameters");
+  try {
+    optimizer.load_state(state);
+  } catch (const InvalidArgument& e) {
+    throw bad(e.what());
+  }
+  get_rng_state(ck, rng);
+  const std::int64_t iteration = get_iteration(ck);
+  if (state.num_steps != iteration)
+    throw bad("metadata '", kIterationKey, "' = ", iteration, " but '", kOptimizerStepsKey,
+              "' = ", state.num_steps, "; the spiral demo takes one optimizer step per iteration");
+  return iteration;
 }
 
 template <class Scalar>
@@ -218,8 +321,25 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
 
 template <class Scalar>
 SpiralResult train(const SpiralOptions& o, std::ostream& log) {
+  const std::filesystem::path ckpt_path = o.out / "checkpoint.safetensors";
+  // Everything about --out and --resume is checked before the (cheap but not free) true
+  // trajectory is computed and before anything is written.
+  std::optional<Checkpoint> resumed;
+  std::error_code ec;
+  if (o.resume && !std::filesystem::exists(o.out, ec))
+    throw IoError(cat("spiral --resume: there is no run to resume in '", o.out.string(),
+                      "': the directory does not exist; start a new run without --resume"));
+  prepare_run_directory(o.out, o.resume, "spiral");
+  if (o.resume) {
+    if (!std::filesystem::exists(ckpt_path, ec))
+      throw IoError(cat("spiral --resume: no checkpoint to resume from: '", ckpt_path.string(),
+                        "' does not exist (the first is written at iteration --test-freq); start "
+                        "a new run without --resume in another --out"));
+    resumed = read_checkpoint(ckpt_path);
+    require_same_config(*resumed, config_json(o), kResumeKeys, "spiral");
+  }
+
   nn::set_num_threads(o.threads);
-  std::filesystem::create_directories(o.out);
   std::vector<double> t_all;
   const Matrix<double> truth = true_trajectory(o, t_all);
 
@@ -228,16 +348,16 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
   RmsProp<Scalar> optimizer(RmsPropOptions{.lr = o.lr});
   std::mt19937_64 rng(o.seed);
   std::int64_t start = 0;
-  const std::filesystem::path ckpt_path = o.out / "checkpoint.safetensors";
-  if (o.resume) {
-    const Checkpoint ck = read_checkpoint(ckpt_path);
-    get_params<Scalar>(ck, field.param_views(), field.params());
-    optimizer.load_state(get_optimizer_state<Scalar>(ck));
-    get_rng_state(ck, rng);
-    start = get_iteration(ck);
+  SpiralResult result;
+  if (resumed) {
+    start = restore(*resumed, field, optimizer, rng);
+    resumed.reset();
     if (start > o.iters)
-      throw InvalidArgument(
-          cat("spiral: the checkpoint is at iteration ", start, ", past --iters = ", o.iters));
+      throw InvalidArgument(cat("spiral: --iters = ", o.iters,
+                                " is below the checkpoint's iteration ", start, " ('",
+                                ckpt_path.string(), "'); accepted: --iters >= ", start,
+                                " (a resumed run continues from its checkpoint)"));
+    result.checkpoint = ckpt_path;
   } else {
     init_spiral_field(field, o.seed);
   }
@@ -253,6 +373,7 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
   sopt.method = o.method;
   sopt.rtol = o.rtol;
   sopt.atol = o.atol;
+  sopt.max_num_steps = o.max_num_steps;
 
   const Index B = o.batch_size, T = o.batch_time, n = 2 * B;
   const Index windows = o.data_size - o.batch_time;
@@ -268,7 +389,6 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
 
   Progress progress(o.iters, log, !o.quiet && is_terminal(log),
                     ProgressOptions{.start_iteration = start});
-  SpiralResult result;
   double test_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t nfe_f = 0, nfe_b = 0, steps_here = 0, nfe_f_window = 0, nfe_b_window = 0,
                steps_window = 0;
@@ -282,6 +402,45 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
         s += std::abs(static_cast<double>(test_sol.ys(i, d)) - truth(i, d));
     return s / static_cast<double>(truth.size());
   };
+
+  // ---- divergence: nothing non-finite is ever written; the last good checkpoint stays --------
+  std::int64_t last_checkpoint = o.resume ? start : -1;
+  const auto checkpoint_text = [&] {
+    return last_checkpoint >= 0 ? cat("the last good checkpoint, of iteration ", last_checkpoint,
+                                      ", is unchanged in '", ckpt_path.string(), "'")
+                                : cat("no checkpoint was written (the first comes at iteration ",
+                                      std::min<std::int64_t>(o.test_freq, o.iters), ")");
+  };
+  const auto diverged = [&](std::int64_t it, const std::string& what) {
+    return SolveError(cat("spiral: training diverged at iteration ", it, ": ", what, "; ",
+                          checkpoint_text(), "; try a lower --lr (now ", num(o.lr), ")"));
+  };
+  // A solver failure inside training (step size underflow, NaN/Inf in the state) usually means
+  // the field has blown up, not that the tolerances are wrong: say which iteration and both.
+  const auto solver_call = [&](std::int64_t it, const char* what,
+                               const auto& call) -> decltype(auto) {
+    try {
+      return call();
+    } catch (const SolveError& e) {
+      throw SolveError(cat("spiral: iteration ", it, ", ", what, ": ", e.what(),
+                           "; if the loss was growing, training may have diverged: try a lower "
+                           "--lr (now ",
+                           num(o.lr), "); ", checkpoint_text()));
+    }
+  };
+  const auto write_ck = [&](std::int64_t it) {
+    Checkpoint ck;
+    put_params<Scalar>(ck, field.param_views(), field.params());
+    put_optimizer_state<Scalar>(ck, optimizer.state());
+    put_iteration(ck, it);
+    put_rng_state(ck, rng);
+    ck.metadata[kConfigKey] = config_json(o);
+    write_checkpoint(ckpt_path, ck);
+    result.checkpoint = ckpt_path;
+    last_checkpoint = it;
+  };
+  // SIGINT/SIGTERM from here on finish the current step, write a checkpoint and stop.
+  const StopSignal stop;
 
   double timed_seconds = 0;
   std::int64_t timed_steps = 0;
@@ -300,8 +459,9 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
       for (Index i = 0; i < T; ++i)
         for (Index d = 0; d < 2; ++d) target(i, 2 * b + d) = static_cast<Scalar>(truth(s + i, d));
     }
-    const auto& sol =
-        method->forward(field, ConstMatrixView<Scalar>(y0.data(), B, 2), batch_t, sopt);
+    const auto& sol = solver_call(it, "forward solve", [&]() -> const ode::Solution<Scalar>& {
+      return method->forward(field, ConstMatrixView<Scalar>(y0.data(), B, 2), batch_t, sopt);
+    });
     // Mean absolute error and its derivative sign(pred - true) / count.
     const Scalar inv = Scalar(1) / static_cast<Scalar>(T * n);
     double loss = 0;
@@ -311,9 +471,15 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
       dl.data()[k] = diff > 0 ? inv : (diff < 0 ? -inv : Scalar(0));
     }
     loss /= static_cast<double>(dl.size());
-    method->backward(ConstMatrixView<Scalar>(dl.data(), T, n), g);
-    optimizer.step(field.params(), std::span<const Scalar>(
-                                       g.params.data(), static_cast<std::size_t>(g.params.size())));
+    if (!std::isfinite(loss)) throw diverged(it, cat("the training loss is ", num(loss)));
+    solver_call(it, "backward pass",
+                [&] { method->backward(ConstMatrixView<Scalar>(dl.data(), T, n), g); });
+    const std::span<const Scalar> grads(g.params.data(), static_cast<std::size_t>(g.params.size()));
+    if (!all_finite(grads))
+      throw diverged(it, cat("the gradient has NaN/Inf entries (training loss ", num(loss), ")"));
+    optimizer.step(field.params(), grads);
+    if (!all_finite<Scalar>(field.params()))
+      throw diverged(it, "the optimizer step made parameters NaN/Inf");
     if (it - start > o.warmup) {
       timed_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
@@ -325,7 +491,9 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
     if (!o.quiet) progress.update(it, loss, st.forward.nfe, st.nfe_backward);
 
     if (it % o.test_freq == 0 || it == o.iters) {
-      test_loss = whole_trajectory_loss();
+      test_loss = solver_call(it, "whole-trajectory test solve", whole_trajectory_loss);
+      if (!std::isfinite(test_loss))
+        throw diverged(it, cat("the whole-trajectory loss is ", num(test_loss)));
       const auto now = std::chrono::steady_clock::now();
       const double ms =
           std::chrono::duration<double, std::milli>(now - t_window).count() / steps_window;
@@ -337,30 +505,30 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
           .add("nfe_backward", static_cast<double>(nfe_b_window) / steps_window)
           .add("ms", ms);
       metrics.write(rec);
-      Checkpoint ck;
-      put_params<Scalar>(ck, field.param_views(), field.params());
-      put_optimizer_state<Scalar>(ck, optimizer.state());
-      put_iteration(ck, it);
-      put_rng_state(ck, rng);
-      ck.metadata[kConfigKey] = config_json(o);
-      write_checkpoint(ckpt_path, ck);
-      result.checkpoint = ckpt_path;
+      write_ck(it);
       t_window =
           std::chrono::steady_clock::now();  // checkpoint and test time are not training time
       nfe_f_window = nfe_b_window = steps_window = 0;
+    }
+    if (stop.requested()) {
+      if (last_checkpoint != it) write_ck(it);
+      throw stop.interrupted(cat("spiral: iteration ", it, " of ", o.iters), ckpt_path);
     }
   }
   if (!o.quiet) progress.finish();
   if (std::isnan(test_loss)) test_loss = whole_trajectory_loss();  // nothing left to train
 
   result.iterations = o.iters;
+  result.steps_run = static_cast<int>(steps_here);
   result.final_loss = test_loss;
   result.metrics = o.out / "metrics.jsonl";
   if (steps_here > 0) {
-    result.ms_per_iter =
-        timed_steps > 0 ? 1e3 * timed_seconds / static_cast<double>(timed_steps) : 0;
+    result.ms_per_iter = timed_steps > 0 ? 1e3 * timed_seconds / static_cast<double>(timed_steps)
+                                         : std::numeric_limits<double>::quiet_NaN();
     result.mean_nfe_forward = static_cast<double>(nfe_f) / static_cast<double>(steps_here);
     result.mean_nfe_backward = static_cast<double>(nfe_b) / static_cast<double>(steps_here);
+  } else {
+    result.ms_per_iter = std::numeric_limits<double>::quiet_NaN();
   }
   if (o.figures) {
     ode::odeint<Scalar>(field, ConstMatrixView<Scalar>(true_y0.data(), 1, 2), all_t, sopt, test_ws,

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <utility>
 
 #include "common/text.hpp"
 
@@ -39,8 +40,15 @@ StopSignal::StopSignal() : saved_(new Saved{}) {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // reads and writes in progress continue instead of failing (EINTR)
-  ::sigaction(SIGINT, &action, &saved_->int_action);
-  ::sigaction(SIGTERM, &action, &saved_->term_action);
+  // A signal that was ignored stays ignored: a shell starts background jobs (`cmd &` in a script)
+  // and nohup-like wrappers with SIGINT ignored so that Ctrl-C meant for the foreground job does
+  // not reach them; catching it would undo that (Python's KeyboardInterrupt follows the same rule).
+  for (const auto& [sig, saved] :
+       {std::pair{SIGINT, &saved_->int_action}, std::pair{SIGTERM, &saved_->term_action}}) {
+    ::sigaction(sig, nullptr, saved);
+    if (saved->sa_handler != SIG_IGN || (saved->sa_flags & SA_SIGINFO) != 0)
+      ::sigaction(sig, &action, nullptr);
+  }
 }
 
 StopSignal::~StopSignal() {

@@ -87,6 +87,7 @@ ReferenceGradient central_differences(nn::VectorField<double>& field, const Prob
   steps.ends.back() = p.times.back();
   ode::SolveOptions frozen = p.options;
   frozen.grid = steps.ends;
+  frozen.step_size = 0;  // the grid defines the steps (SolveOptions refuses both)
   const Matrix<double> w = loss_weights(sol.num_times(), sol.ys.cols());
   auto L = [&](const Matrix<double>& y0) {
     ode::odeint<double>(field, ConstMatrixView<double>(y0.data(), y0.rows(), y0.cols()), p.times,

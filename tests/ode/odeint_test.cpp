@@ -21,6 +21,9 @@
 #include <string>
 
 #include "ode/test_systems.hpp"
+#include "support/expect_error.hpp"
+
+using neuralode::test_support::expect_error;
 
 // Counting allocator: every global new while `g_counting` is set bumps `g_allocations`.
 namespace {
@@ -63,19 +66,6 @@ Matrix<double> row(std::initializer_list<double> v) {
 }
 
 auto decay = [](double, ConstMatrixView<double> y, MatrixView<double> dy) { dy = -y; };
-
-// Asserts that `f` throws E and that the message contains every fragment.
-template <class E, class F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    FAIL() << "no exception";
-  } catch (const E& e) {
-    for (const char* frag : fragments)
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << frag << "'";
-  }
-}
 
 TEST(SolveOptions, DefaultsAreValidAndMatchTorchdiffeq) {
   SolveOptions opt;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/expect_error.hpp"  // contains()
 #include "support/temp_dir.hpp"
 
 namespace neuralode::test_support {
@@ -47,10 +48,6 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(line);
   return lines;
-}
-
-inline bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace neuralode::test_support

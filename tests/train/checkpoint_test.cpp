@@ -22,7 +22,11 @@
 #include "neuralode/train/lr_schedule.hpp"
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
+#include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
+
+using neuralode::test_support::contains;
+using neuralode::test_support::write_bytes;
 
 namespace neuralode::train {
 namespace {
@@ -32,11 +36,6 @@ namespace fs = std::filesystem;
 using test_support::TempDir;
 
 using test_support::read_file;
-
-void spit(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 // A safetensors file from a header text (used as is, unpadded) and data bytes.
 std::string raw_file(const std::string& header, const std::string& data) {
@@ -54,10 +53,6 @@ std::string io_error_of(F&& f) {
     return e.what();
   }
   return "(no IoError thrown)";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // ---- the format ---------------------------------------------------------------------------------
@@ -182,7 +177,7 @@ TEST(Checkpoint, ReadRejectsMalformedFilesNamingFileAndProblem) {
   TempDir dir{"ckpt"};
   for (const auto& c : cases) {
     const fs::path p = dir / "bad.safetensors";
-    spit(p, c.bytes);
+    write_bytes(p, c.bytes);
     const std::string msg = io_error_of([&] { read_checkpoint(p); });
     EXPECT_TRUE(contains(msg, p.string())) << c.what << ": " << msg;
     EXPECT_TRUE(contains(msg, c.message_part)) << c.what << ": " << msg;
@@ -194,9 +189,9 @@ TEST(Checkpoint, ReadRejectsMalformedFilesNamingFileAndProblem) {
 TEST(Checkpoint, ReadsAFileWrittenWithUnpaddedHeaderAndGaps) {
   // Other writers need not pad, and may leave unused bytes between tensors; both are readable.
   TempDir dir{"ckpt"};
-  spit(dir / "x", raw_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
-                           R"("b":{"dtype":"U8","shape":[1],"data_offsets":[3,4]}})",
-                           std::string("\x01\x02\x00\x03", 4)));
+  write_bytes(dir / "x", raw_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                                  R"("b":{"dtype":"U8","shape":[1],"data_offsets":[3,4]}})",
+                                  std::string("\x01\x02\x00\x03", 4)));
   const auto c = read_checkpoint(dir / "x");
   EXPECT_EQ(c.at("a").values<std::uint8_t>(), (std::vector<std::uint8_t>{1, 2}));
   EXPECT_EQ(c.at("b").values<std::uint8_t>(), (std::vector<std::uint8_t>{3}));
@@ -479,7 +474,7 @@ TEST(MetricsLog, WritesOneFlushedJsonObjectPerLine) {
 
 TEST(MetricsLog, TruncatesANewRunAndAppendsWhenResuming) {
   TempDir dir{"ckpt"};
-  spit(dir / "m.jsonl", "{\"iteration\":1}\n");
+  write_bytes(dir / "m.jsonl", "{\"iteration\":1}\n");
   {
     MetricsLog log(dir / "m.jsonl", {.append = true});
     log.write(MetricsRecord().add("iteration", 2));
@@ -491,11 +486,11 @@ TEST(MetricsLog, TruncatesANewRunAndAppendsWhenResuming) {
   }
   EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iteration\":1}\n");
   // drop_after_iteration also drops a torn last line.
-  spit(dir / "m.jsonl", "{\"iteration\":1}\n{\"iteration\":2}\n{\"iteration\":3}\n{\"itera");
+  write_bytes(dir / "m.jsonl", "{\"iteration\":1}\n{\"iteration\":2}\n{\"iteration\":3}\n{\"itera");
   { MetricsLog log(dir / "m.jsonl", {.append = true, .drop_after_iteration = 2}); }
   EXPECT_EQ(read_file(dir / "m.jsonl"), "{\"iteration\":1}\n{\"iteration\":2}\n");
   // Another iteration key (the spiral demo's lines count in "iter").
-  spit(dir / "m.jsonl", "{\"iter\":20}\n{\"iter\":40}\n{\"iter\":60}\n");
+  write_bytes(dir / "m.jsonl", "{\"iter\":20}\n{\"iter\":40}\n{\"iter\":60}\n");
   {
     MetricsLog log(dir / "m.jsonl",
                    {.append = true, .drop_after_iteration = 40, .iteration_key = "iter"});

@@ -41,7 +41,12 @@ struct ImageClassifierOptions {
   // Fixed step for the fixed-step methods (euler, rk4, ...); 0 for the adaptive ones.
   double step_size = 0;
   // Gradient method of the block; empty = the model's own (odenet: adjoint, rknet: direct).
+  // resnet has no block and is trained by backpropagation: only empty or "direct" is accepted.
   std::string grad;
+  // Cap on the block's solver steps per solve (SolveOptions::max_num_steps). Trained ODE-Nets take
+  // 3-30 dopri5 steps; a field blown up by a diverging run can need millions, which looks like a
+  // hang: past the cap the solve throws SolveError. Raise it only for a field known to be stiff.
+  std::int64_t max_num_steps = 100000;
   // Throws InvalidArgument naming the field and the accepted values.
   void validate() const;
   // The gradient method the block uses: grad, or the model's default.

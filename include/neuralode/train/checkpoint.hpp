@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <random>
 #include <span>
@@ -91,10 +92,10 @@ void write_checkpoint(const std::filesystem::path& path, const std::vector<Tenso
                       const std::map<std::string, std::string>& metadata);
 
 // Reads and validates a whole file. IoError naming the file and the problem when it cannot be
-// opened, is shorter than 8 bytes, announces a header longer than the file or than 100 MB (the
-// limit safetensors itself applies), has malformed JSON or entries, a dtype outside F32, F64,
-// I64, U8, data_offsets out of range or overlapping, or a shape whose byte count differs from
-// its data_offsets span.
+// opened, is a directory, is shorter than 8 bytes, announces a header longer than the file or
+// than 100 MB (the limit safetensors itself applies), has malformed JSON or entries, a dtype
+// outside F32, F64, I64, U8, data_offsets out of range or overlapping, or a shape whose byte
+// count differs from its data_offsets span.
 Checkpoint read_checkpoint(const std::filesystem::path& path);
 
 // ---- what a training run stores -----------------------------------------------------------------
@@ -117,7 +118,9 @@ void put_params(Checkpoint& checkpoint, std::span<const nn::ParamView> views,
 // The inverse: fills params from "params.<name>" for every view (F32 and F64 are converted to
 // Scalar; exact when they match). IoError naming the file and the view when a tensor is missing
 // or its shape or dtype differs from the view's (usually: a checkpoint of another model
-// configuration). Entries of params outside every view are left as they are.
+// configuration), and naming the tensor and the index when a value is NaN or infinite (a run
+// that diverged before it was saved: resuming it would fail later, far from the cause). Entries
+// of params outside every view are left as they are; on an error params may be partly filled.
 template <class Scalar>
 void get_params(const Checkpoint& checkpoint, std::span<const nn::ParamView> views,
                 std::span<Scalar> params);
@@ -126,12 +129,39 @@ void get_params(const Checkpoint& checkpoint, std::span<const nn::ParamView> vie
 // (one-dimensional, dtype of Scalar). Replaces the "optim." tensors a previous call put.
 template <class Scalar>
 void put_optimizer_state(Checkpoint& checkpoint, const OptimizerState<Scalar>& state);
-// The inverse (IoError naming the file when the metadata is missing or malformed).
+// The inverse. IoError naming the file when the metadata is missing or malformed (a step count
+// that is not an integer >= 0, a learning rate that is not a finite number >= 0), a buffer is
+// not one-dimensional F32/F64, or a buffer holds NaN or Inf (naming the tensor and the index).
 template <class Scalar>
 OptimizerState<Scalar> get_optimizer_state(const Checkpoint& checkpoint);
 
 void put_iteration(Checkpoint& checkpoint, std::int64_t iteration);
-std::int64_t get_iteration(const Checkpoint& checkpoint);  // IoError when missing or malformed
+// IoError naming the file when missing, not a decimal integer, or negative.
+std::int64_t get_iteration(const Checkpoint& checkpoint);
+
+// The metadata value under key as a decimal integer (optional sign, digits, nothing else; no
+// std::stoi, which throws a bare "stoi" and accepts "12abc"). IoError naming the file, the key
+// and the text when it is missing or malformed, or outside [min, max].
+std::int64_t get_int_metadata(const Checkpoint& checkpoint, const char* key,
+                              std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
+
+// What --resume checks: the options that define a run (the model, the data, the optimizer's
+// hyperparameters, the solver) must be those the checkpoint was written with, because the
+// resumed run continues the old one and its records must say what was run. config_key is the
+// key in the kConfigKey JSON object; flag is how the user sets it ("--lr", or a field name).
+struct ResumeKey {
+  const char* config_key;
+  const char* flag;
+};
+// Compares each key of the checkpoint's kConfigKey JSON object with the same key of
+// current_config (JSON text of the new run's configuration). IoError naming the file when the
+// checkpoint has no config, the config is not a JSON object, or a key is missing from it ("not a
+// checkpoint of <program>"); InvalidArgument, for the first key that differs:
+//   "<program> --resume: --lr = 0.1 differs from the checkpoint's 0.001 ('<file>'); a resumed run
+//    keeps the options it was started with: pass --lr 0.001, or start a new run in another --out"
+// Numbers compare by value (20 equals 20.0), strings exactly.
+void require_same_config(const Checkpoint& checkpoint, std::string_view current_config,
+                         std::span<const ResumeKey> keys, std::string_view program);
 
 // The engine's full state (312 words) in its standard text form under key; restoring it makes the
 // engine produce exactly the numbers it would have produced next. Distributions keep state of

@@ -30,9 +30,19 @@ struct ImageSet {
 // label file (magic 0x00000801: uint8, 1 dimension), each gzip-compressed or plain; which one is
 // told by the gzip magic bytes 1f 8b, not by the name. Each file must hold exactly the bytes its
 // header declares, the two counts must agree and every label must be < num_classes (1..256).
-// Throws InvalidArgument naming the file, what was wrong and what is accepted.
+// Throws InvalidArgument naming the file, what was wrong (with the image or label index and its
+// byte offset where one is at fault) and what is accepted.
+//
+// max_count >= 0 reads only the first min(max_count, count) images and labels (-1: all), and
+// decompresses nothing past them: a gzip file is then not checked beyond what was read (its
+// trailing bytes and CRC are not reached). Before any data is read, the header is checked against
+// the file: a plain file's size must be exactly what the header declares, and a gzip file must be
+// large enough to expand to it (deflate expands at most 1032:1), so a corrupt header or a small
+// "gzip bomb" is refused at once; and the floats to be kept (4 bytes a pixel) must fit in the
+// memory the machine has available (available_memory_bytes()).
+inline constexpr Index kAllRecords = -1;
 ImageSet read_idx(const std::filesystem::path& images, const std::filesystem::path& labels,
-                  int num_classes = 10);
+                  int num_classes = 10, Index max_count = kAllRecords);
 
 struct ImageData {
   ImageSet train, test;
@@ -40,9 +50,11 @@ struct ImageData {
 
 // Reads the four MNIST-style files of `dir`: train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each plain or with ".gz" appended (the plain
-// one is taken when both exist: it reads faster). Throws InvalidArgument listing the names looked
-// for when one is missing.
-ImageData load_mnist_style(const std::filesystem::path& dir);
+// one is taken when both exist: it reads faster), the first max_train training and max_test test
+// images of them (kAllRecords: all; see read_idx). Throws InvalidArgument listing the names looked
+// for when one is missing, and when the two sets' images differ in size.
+ImageData load_mnist_style(const std::filesystem::path& dir, Index max_train = kAllRecords,
+                           Index max_test = kAllRecords);
 
 // Where Debian's dataset-fashion-mnist package puts Fashion-MNIST (the four files, gzipped).
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -92,6 +104,11 @@ class ImageBatcher {
   // The same batch into caller-owned buffers of at least batch_size rows (x with
   // pixels_per_image columns); returns the rows written, 0 at the end of the epoch.
   Index next_into(MatrixView<float> x, std::span<int> labels);
+  // Passes over the next `batches` batches (>= 0) of this epoch without serving them, as if next()
+  // had been called that many times (the crops are keyed by the sample's place in the epoch, so
+  // what follows is the same): a run resumed inside an epoch continues with its next batch.
+  // InvalidArgument when fewer batches are left.
+  void skip(Index batches);
 
  private:
   Index rows_of_next() const;

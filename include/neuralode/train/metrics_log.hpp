@@ -61,6 +61,9 @@ struct MetricsLogOptions {
   // When appending: first drop the lines whose "iteration" is greater than this, i.e. those a
   // crashed run wrote after the checkpoint it resumes from, so the resumed log reads like an
   // uninterrupted run's. -1 keeps every line. Costs one rewrite of the file (temp + rename).
+  // Either way a torn last line (no newline: a crash mid-write) is dropped before appending, and
+  // a line that is not a JSON object anywhere else makes the constructor throw IoError naming
+  // the file and the line, leaving the file as it was.
   std::int64_t drop_after_iteration = -1;
   // The key whose integer value drop_after_iteration compares against ("iter" for the spiral
   // demo's lines, whose required key it is).

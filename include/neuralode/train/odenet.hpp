@@ -39,14 +39,22 @@ struct OdeNetOptions {
   // ---- Run
   int threads = 1;
   std::filesystem::path out = "runs/odenet";
-  bool resume = false;  // continue from out/checkpoint.safetensors (epoch boundaries)
+  // Continue from out/checkpoint.safetensors (written after every epoch, and inside an epoch when
+  // a signal stopped the run). The options that define the run (model, method, tol, grad, data,
+  // augment, train_size, test_size, epochs, batch_size, lr, momentum, seed) must equal those the
+  // checkpoint records, or InvalidArgument names the option with both values: a changed one would
+  // make the rest a different run while metrics.jsonl describes one. threads may change.
+  bool resume = false;
   // Stop after this epoch (0 = run to `epochs`), e.g. to fit a time-limited job; a later run with
   // the same options and `resume` continues exactly where this one stopped.
   int stop_after = 0;
   bool quiet = false;
   bool figures = true;  // training.png at the end
 
-  // Throws InvalidArgument naming the flag and the accepted values.
+  // Throws InvalidArgument naming the flag and the accepted values: counts >= 1 (sizes >= 0),
+  // a finite lr > 0 (also after scaling), tol >= 1.2e-7 (the block computes in float), threads in
+  // [1, 1024], known words, and for resnet (no ODE block) no grad but direct and the default
+  // method and tol (they would be ignored).
   void validate() const;
   // The directory the data come from ("fashion-mnist" resolved).
   std::filesystem::path data_dir() const;
@@ -71,16 +79,32 @@ struct OdeNetResult {
 
 // Trains, writing into options.out: config.json, metrics.jsonl (one line per epoch),
 // checkpoint.safetensors (every epoch) and training.png. Progress goes to `log`.
+// Before any work: validate(), prepare_run_directory(out, resume) (an existing run is not
+// overwritten without resume), and the data are read (only the train_size / test_size images
+// asked for; empty sets and sizes larger than the data are refused) and a training step's memory
+// predicted against what the machine has (InvalidArgument with both numbers).
+// During the run: a non-finite loss, gradient or parameter (the step is not applied) or test loss
+// throws Error naming the iteration and epoch, the learning rate and the checkpoint kept (the last
+// good one; nothing is written for the failed epoch); a SolveError of the ODE block (step size
+// underflow, too many steps) is rethrown with the iteration and the hint that training may have
+// diverged. SIGINT/SIGTERM (train::StopSignal): the current iteration finishes, a checkpoint is
+// written (inside the epoch if need be) and Interrupted is thrown; resume continues from there
+// with the numbers of an uninterrupted run.
 OdeNetResult train_odenet(const OdeNetOptions& options, std::ostream& log);
 
 // `neuralode bench odenet`: seconds per training iteration at the given batch size after warm-up
-// iterations, on the first batches of the training data, or on random images when run.data is
-// "random" (or the data are missing and allow_random_data): then the peak RSS holds no dataset.
+// iterations, on the first batches of the training data (only those are read), or on random
+// images when run.data is "random", or when run.data is the default "fashion-mnist", it is not
+// installed and allow_random_data: then the peak RSS holds no dataset and result.data says
+// "random". Any other data directory must be readable (InvalidArgument/IoError otherwise) and
+// hold at least batch_size training images. A diverging step throws as in train_odenet.
 struct OdeNetBenchOptions {
   OdeNetOptions run;  // model, method, tol, grad, data, batch_size, threads, seed
-  int iters = 5;
-  int warmup = 1;
-  bool allow_random_data = true;  // when the data directory is missing
+  int iters = 5;      // >= 1
+  int warmup = 1;     // >= 0
+  // Random pixels when the default data set (fashion-mnist) is not installed. The CLI sets it
+  // only when --data was not given.
+  bool allow_random_data = true;
 };
 struct OdeNetBenchResult {
   std::string model, grad;
@@ -96,7 +120,9 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& options);
 
 // The paper-style comparison of finished runs (directories written by train_odenet) as a Markdown
 // table: model, gradient method, epochs, test error, parameters, peak memory, time per epoch, NFE.
-// IoError naming the directory when a run has no config.json or no epoch in metrics.jsonl.
+// IoError naming the directory when a run has no config.json or no epoch in metrics.jsonl, and
+// naming the file and the key when config.json is not a JSON object or a value has the wrong
+// type, or when the last line of metrics.jsonl lacks a number the table shows.
 std::string odenet_table(const std::vector<std::filesystem::path>& run_dirs);
 
 }  // namespace neuralode::train

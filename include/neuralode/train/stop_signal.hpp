@@ -20,7 +20,9 @@ namespace neuralode::train {
 
 class StopSignal {
  public:
-  StopSignal();   // installs the handlers (nesting is allowed: the innermost one is active)
+  // Installs the handlers (nesting is allowed: the innermost one is active). A signal whose
+  // disposition is SIG_IGN (a background job of a script, nohup) is left ignored.
+  StopSignal();
   ~StopSignal();  // restores the handlers that were installed before
   StopSignal(const StopSignal&) = delete;
   StopSignal& operator=(const StopSignal&) = delete;
