@@ -228,7 +228,9 @@ std::uint64_t read_images(const fs::path& path, ImageSet& set, Index max_count) 
     f.fail(cat("declares images of ", dims[1], " x ", dims[2], " pixels"),
            "rows >= 1 and cols >= 1");
   const std::uint64_t per_image = std::uint64_t{dims[1]} * dims[2];
-  if (dims[0] > kMaxElements / per_image)
+  // per_image on its own too: with a count of 0 the product below is 0 whatever the image size,
+  // and rows x cols near 2^64 would overflow every later use (found by fuzz/image_data_fuzz.cpp).
+  if (per_image > kMaxElements || dims[0] > kMaxElements / per_image)
     f.fail(cat("declares ", dims[0], " x ", dims[1], " x ", dims[2], " pixels"),
            cat("at most ", kMaxElements, " pixels"));
   const std::uint64_t declared = dims[0] * per_image;
@@ -350,10 +352,15 @@ void ImageSet::validate() const {
   if (num_classes < 1 || num_classes > 256)
     throw InvalidArgument(
         cat("ImageSet: num_classes = ", num_classes, "; accepted: 1..256 (labels are bytes)"));
-  if (pixels.size() != static_cast<std::size_t>(count * height * width))
+  Index per_image = 0, total = 0;
+  if (__builtin_mul_overflow(height, width, &per_image) ||
+      __builtin_mul_overflow(count, per_image, &total))
+    throw InvalidArgument(cat("ImageSet: count x height x width = ", count, " x ", height, " x ",
+                              width, " overflows; accepted: a product below 2^63"));
+  if (pixels.size() != static_cast<std::size_t>(total))
     throw InvalidArgument(cat("ImageSet: ", pixels.size(), " pixels for ", count, " images of ",
                               height, " x ", width,
-                              "; accepted: count * height * width = ", count * height * width));
+                              "; accepted: count * height * width = ", total));
   if (labels.size() != static_cast<std::size_t>(count))
     throw InvalidArgument(cat("ImageSet: ", labels.size(), " labels for ", count,
                               " images; accepted: one label per image"));

@@ -92,6 +92,21 @@ TEST(ReadIdxBadInput, PlainHeaderDeclaringMoreThanTheFileIsRefusedBeforeReading)
   EXPECT_MENTIONS(m, "image 3 is the first incomplete one, at byte 28");
 }
 
+// Regression (issue 21, found by fuzz/image_data_fuzz.cpp): with a count of 0 the declared total
+// is 0 whatever the image size, so 2^32-1 x 2^32-1 pixels per image passed the size checks and
+// overflowed rows * cols later (UBSan: signed integer overflow in pixels_per_image).
+TEST(ReadIdxBadInput, AnAbsurdImageSizeIsRefusedEvenWithNoImages) {
+  TempDir dir{"idxbad"};
+  write_plain(dir / "img", idx_images(0, 0xFFFFFFFFu, 0xFFFFFFFFu, Bytes{}));
+  write_plain(dir / "lbl", idx_labels(Bytes{}));
+  const std::string m = message_of<InvalidArgument>([&] { read_idx(dir / "img", dir / "lbl"); });
+  EXPECT_MENTIONS(m, "declares 0 x 4294967295 x 4294967295 pixels");
+  ImageSet set;
+  set.height = set.width = Index{1} << 32;
+  set.count = Index{1} << 32;
+  EXPECT_MENTIONS(message_of<InvalidArgument>([&] { set.validate(); }), "overflows");
+}
+
 TEST(ReadIdxBadInput, GzipHeaderDeclaringMoreThanDeflateCanHoldIsRefused) {
   TempDir dir{"idxbad"};
   // 100000 x 28 x 28 = 78 MB declared in a gzip file of a few dozen bytes: no deflate stream that
