@@ -17,9 +17,12 @@
 
 #include "neuralode/train/checkpoint.hpp"
 #include "support/run_cli.hpp"
+#include "support/stripe_images.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
+
+using neuralode::test_support::write_stripe_split;
 
 namespace fs = std::filesystem;
 using neuralode::test_support::CliRun;
@@ -29,33 +32,12 @@ using neuralode::test_support::read_file;
 using neuralode::test_support::run_cli;
 using neuralode::test_support::TempDir;
 
-void put_u32(std::ofstream& out, std::uint32_t v) {
-  const unsigned char b[4] = {static_cast<unsigned char>(v >> 24),
-                              static_cast<unsigned char>(v >> 16),
-                              static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
-  out.write(reinterpret_cast<const char*>(b), 4);
-}
-
-// `count` 12x12 images of two classes (stripes), as odenet_test.cpp's set.
-void write_split(const fs::path& dir, const std::string& stem, std::uint32_t count) {
-  std::ofstream img(dir / (stem + "-images-idx3-ubyte"), std::ios::binary);
-  std::ofstream lab(dir / (stem + "-labels-idx1-ubyte"), std::ios::binary);
-  put_u32(img, 0x803), put_u32(img, count), put_u32(img, 12), put_u32(img, 12);
-  put_u32(lab, 0x801), put_u32(lab, count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    lab.put(static_cast<char>(i % 2));
-    for (int r = 0; r < 12; ++r)
-      for (int c = 0; c < 12; ++c)
-        img.put(static_cast<char>(((i % 2 == 0 ? c : r) / 2) % 2 == 0 ? 160 : 20));
-  }
-}
-
 struct TinyData {
   TempDir tmp{"cliodenetbad"};
   explicit TinyData(std::uint32_t train = 16, std::uint32_t test = 8) {
     fs::create_directories(tmp / "data");
-    write_split(tmp / "data", "train", train);
-    write_split(tmp / "data", "t10k", test);
+    write_stripe_split(tmp / "data", "train", train);
+    write_stripe_split(tmp / "data", "t10k", test);
   }
   // `train odenet` on the set, resnet (cheapest on 12x12), quiet, batches of `batch` (8), into
   // `out` (tmp/run).

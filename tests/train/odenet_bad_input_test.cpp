@@ -21,6 +21,7 @@
 #include "neuralode/train/image_data.hpp"
 #include "neuralode/train/odenet.hpp"
 #include "support/expect_error.hpp"
+#include "support/stripe_images.hpp"
 #include "support/temp_dir.hpp"
 
 using neuralode::test_support::message_of;
@@ -28,35 +29,11 @@ using neuralode::test_support::message_of;
 namespace neuralode::train {
 namespace {
 
+using neuralode::test_support::write_stripe_split;
+
 namespace fs = std::filesystem;
 using test_support::read_file;
 using test_support::TempDir;
-
-void put_u32(std::ofstream& out, std::uint32_t v) {
-  const unsigned char b[4] = {static_cast<unsigned char>(v >> 24),
-                              static_cast<unsigned char>(v >> 16),
-                              static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
-  out.write(reinterpret_cast<const char*>(b), 4);
-}
-
-// Two classes of 12x12 stripes (as odenet_test.cpp's set), `count` images.
-void write_split(const fs::path& dir, const std::string& stem, std::uint32_t count) {
-  std::ofstream img(dir / (stem + "-images-idx3-ubyte"), std::ios::binary);
-  std::ofstream lab(dir / (stem + "-labels-idx1-ubyte"), std::ios::binary);
-  put_u32(img, 0x803), put_u32(img, count), put_u32(img, 12), put_u32(img, 12);
-  put_u32(lab, 0x801), put_u32(lab, count);
-  std::uint32_t state = 12345;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const unsigned char label = static_cast<unsigned char>(i % 2);
-    lab.put(static_cast<char>(label));
-    for (int r = 0; r < 12; ++r)
-      for (int c = 0; c < 12; ++c) {
-        state = state * 1664525u + 1013904223u;
-        const bool bright = label == 0 ? (c / 2) % 2 == 0 : (r / 2) % 2 == 0;
-        img.put(static_cast<char>((bright ? 160 : 20) + (state >> 27)));
-      }
-  }
-}
 
 // A run directory and a data directory inside one TempDir; 24 training images in batches of 8
 // (3 iterations an epoch), 8 test images, no crops, quiet.
@@ -66,8 +43,8 @@ struct Tiny {
   explicit Tiny(const std::string& model = "resnet", std::uint32_t train = 24,
                 std::uint32_t test = 8) {
     fs::create_directories(tmp / "data");
-    write_split(tmp / "data", "train", train);
-    write_split(tmp / "data", "t10k", test);
+    write_stripe_split(tmp / "data", "train", train);
+    write_stripe_split(tmp / "data", "t10k", test);
     o.model = model;
     o.data = (tmp / "data").string();
     o.epochs = 2;

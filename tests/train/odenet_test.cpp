@@ -13,40 +13,14 @@
 #include <sstream>
 
 #include "neuralode/error.hpp"
+#include "support/stripe_images.hpp"
 
 namespace neuralode::train {
 namespace {
 
+using neuralode::test_support::write_stripe_split;
+
 namespace fs = std::filesystem;
-
-void put_u32(std::ofstream& out, std::uint32_t v) {
-  const unsigned char b[4] = {static_cast<unsigned char>(v >> 24),
-                              static_cast<unsigned char>(v >> 16),
-                              static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
-  out.write(reinterpret_cast<const char*>(b), 4);
-}
-
-// Two classes of 12x12 images that a convolution separates at once and global average pooling
-// keeps apart: class 0 has vertical stripes, class 1 horizontal ones, each with deterministic
-// speckle. (A top-half / bottom-half split is not: after the pooling only the padding tells
-// positions apart, and training got it right only sometimes.)
-void write_split(const fs::path& dir, const std::string& stem, std::uint32_t count) {
-  std::ofstream img(dir / (stem + "-images-idx3-ubyte"), std::ios::binary);
-  std::ofstream lab(dir / (stem + "-labels-idx1-ubyte"), std::ios::binary);
-  put_u32(img, 0x803), put_u32(img, count), put_u32(img, 12), put_u32(img, 12);
-  put_u32(lab, 0x801), put_u32(lab, count);
-  std::uint32_t state = 12345;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const unsigned char label = static_cast<unsigned char>(i % 2);
-    lab.put(static_cast<char>(label));
-    for (int r = 0; r < 12; ++r)
-      for (int c = 0; c < 12; ++c) {
-        state = state * 1664525u + 1013904223u;
-        const bool bright = label == 0 ? (c / 2) % 2 == 0 : (r / 2) % 2 == 0;  // period 4
-        img.put(static_cast<char>((bright ? 160 : 20) + (state >> 27)));
-      }
-  }
-}
 
 // Removes a directory when the test process exits.
 struct RemoveAtExit {
@@ -63,8 +37,8 @@ fs::path dataset() {
     const fs::path d =
         fs::temp_directory_path() / ("neuralode-odenet-test-data-" + std::to_string(getpid()));
     fs::create_directories(d);
-    write_split(d, "train", 96);
-    write_split(d, "t10k", 40);
+    write_stripe_split(d, "train", 96);
+    write_stripe_split(d, "t10k", 40);
     return d;
   }()};
   return dir.dir;
