@@ -15,6 +15,7 @@
 #include "neuralode/train/image_data.hpp"
 #include "neuralode/train/process_memory.hpp"
 #include "support/expect_error.hpp"
+#include "support/idx_files.hpp"
 #include "support/temp_dir.hpp"
 
 using neuralode::test_support::message_of;
@@ -23,48 +24,12 @@ namespace neuralode::train {
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
+using test_support::Bytes;
+using test_support::idx_images;
+using test_support::idx_labels;
 using test_support::TempDir;
-
-void put_u32(Bytes& b, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-Bytes idx_images(std::uint32_t count, std::uint32_t rows, std::uint32_t cols, const Bytes& pixels,
-                 std::uint32_t magic = 0x00000803) {
-  Bytes b;
-  put_u32(b, magic);
-  put_u32(b, count);
-  put_u32(b, rows);
-  put_u32(b, cols);
-  b.insert(b.end(), pixels.begin(), pixels.end());
-  return b;
-}
-
-Bytes idx_labels(const Bytes& labels, std::uint32_t declared) {
-  Bytes b;
-  put_u32(b, 0x00000801);
-  put_u32(b, declared);
-  b.insert(b.end(), labels.begin(), labels.end());
-  return b;
-}
-Bytes idx_labels(const Bytes& labels) {
-  return idx_labels(labels, static_cast<std::uint32_t>(labels.size()));
-}
-
-void write_plain(const fs::path& p, const Bytes& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_gzip(const fs::path& p, const Bytes& bytes) {
-  gzFile f = gzopen(p.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
+using test_support::write_gzip;
+using test_support::write_plain;
 
 #define EXPECT_MENTIONS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 

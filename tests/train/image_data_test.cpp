@@ -20,53 +20,20 @@
 
 #include "neuralode/error.hpp"
 #include "support/alloc_counter.hpp"
+#include "support/idx_files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace neuralode::train {
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
+using test_support::Bytes;
+using test_support::idx_images;
+using test_support::idx_labels;
+using test_support::write_gzip;
+using test_support::write_plain;
 
 using test_support::TempDir;
-
-void put_u32(Bytes& b, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-Bytes idx_images(std::uint32_t count, std::uint32_t rows, std::uint32_t cols, const Bytes& pixels) {
-  Bytes b;
-  put_u32(b, 0x00000803);
-  put_u32(b, count);
-  put_u32(b, rows);
-  put_u32(b, cols);
-  b.insert(b.end(), pixels.begin(), pixels.end());
-  return b;
-}
-
-Bytes idx_labels(const Bytes& labels) {
-  Bytes b;
-  put_u32(b, 0x00000801);
-  put_u32(b, static_cast<std::uint32_t>(labels.size()));
-  b.insert(b.end(), labels.begin(), labels.end());
-  return b;
-}
-
-void write_plain(const fs::path& p, const Bytes& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_gzip(const fs::path& p, const Bytes& bytes) {
-  gzFile f = gzopen(p.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  if (!bytes.empty()) {
-    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-              static_cast<int>(bytes.size()));
-  }
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
 
 Bytes slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
