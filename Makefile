@@ -4,6 +4,8 @@
 #   make bench  set up, build, run the benchmarks (JSON in build/bench-results/)
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# The Makefile's build is this machine's: native instruction set (see NEURALODE_NATIVE in
+# CMakeLists.txt; a package meant for other machines is configured without it).
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build run test bench format clean
@@ -14,7 +16,7 @@ deps:
 	@./scripts/install-deps
 
 configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 \
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DNEURALODE_NATIVE=ON $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 \
 	  || (cat $(BUILD).configure.log; exit 1)
 
 build: configure

@@ -1,4 +1,4 @@
-// Fuzzes odenet_table (train/odenet.hpp), `neuralode table odenet`: it reads a run directory's
+// Fuzzes odenet_table (apps/odenet.hpp), `neuralode table odenet`: it reads a run directory's
 // config.json and metrics.jsonl. Input: config.json's bytes, a NUL byte, then metrics.jsonl's
 // bytes (without a NUL there is no metrics.jsonl). A table made without an exception has its
 // header and a row.
@@ -9,10 +9,10 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 namespace fz = neuralode::fuzz;
-namespace tr = neuralode::train;
+namespace tr = neuralode::apps;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto run = fz::scratch_dir() / "run";

@@ -22,7 +22,7 @@
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/ode.hpp"
 #include "neuralode/train/process_memory.hpp"
-#include "train/odenet_memory.hpp"
+#include "train/memory_budget.hpp"
 
 namespace neuralode::cli {
 

@@ -8,15 +8,15 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/repeats.hpp"
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 namespace neuralode::cli {
 
 // train_odenet_command.cpp
-void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o, const std::string& data_help);
+void add_odenet_flags(CLI::App& cmd, apps::OdeNetOptions& o, const std::string& data_help);
 
 void add_bench_odenet_command(CLI::App& root) {
-  auto b = std::make_shared<train::OdeNetBenchOptions>();
+  auto b = std::make_shared<apps::OdeNetBenchOptions>();
   auto json = std::make_shared<bool>(false);
   auto repeats = std::make_shared<int>(1);
   CLI::App* cmd = bench_group(root).add_subcommand(
@@ -40,9 +40,9 @@ void add_bench_odenet_command(CLI::App& root) {
     b->allow_random_data = cmd->count("--data") == 0;
     // Every repeat starts from the same seed and batches: the same work each time.
     std::vector<double> seconds;
-    train::OdeNetBenchResult r;
+    apps::OdeNetBenchResult r;
     for (int k = 0; k < *repeats; ++k) {
-      r = train::bench_odenet(*b);
+      r = apps::bench_odenet(*b);
       seconds.push_back(r.seconds_per_iter);
     }
     nlohmann::json j = {{"model", r.model},

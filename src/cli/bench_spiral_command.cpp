@@ -17,11 +17,11 @@
 #include "cli/repeats.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
-#include "neuralode/train/spiral.hpp"
+#include "neuralode/apps/spiral.hpp"
 
 namespace neuralode::cli {
 
-void add_spiral_flags(CLI::App& cmd, train::SpiralOptions& o);  // train_spiral_command.cpp
+void add_spiral_flags(CLI::App& cmd, apps::SpiralOptions& o);  // train_spiral_command.cpp
 
 namespace {
 
@@ -59,7 +59,7 @@ class PrivateTempDir {
 }  // namespace
 
 void add_bench_spiral_command(CLI::App& root) {
-  auto o = std::make_shared<train::SpiralOptions>();
+  auto o = std::make_shared<apps::SpiralOptions>();
   auto json = std::make_shared<bool>(false);
   auto repeats = std::make_shared<int>(1);
   o->iters = 200;
@@ -81,11 +81,11 @@ void add_bench_spiral_command(CLI::App& root) {
     // writes into a fresh directory of its own (a new run never reuses an old run's directory).
     const PrivateTempDir dir;
     std::vector<double> ms;
-    train::SpiralResult r;
+    apps::SpiralResult r;
     for (int k = 0; k < *repeats; ++k) {
       o->out = dir.path() / ("run" + std::to_string(k));
       try {
-        r = train::train_spiral(*o, std::cout);
+        r = apps::train_spiral(*o, std::cout);
       } catch (const Interrupted& e) {
         // train_spiral's message points at a checkpoint to --resume; here it is discarded.
         throw Interrupted(detail::cat("bench spiral: stopped by a signal during repeat ", k + 1,

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 namespace neuralode::cli {
 
@@ -16,7 +16,7 @@ void add_table_odenet_command(CLI::App& root) {
       "Markdown table of `train odenet` runs: test error, parameters, peak memory, time, NFE");
   cmd->add_option("runs", *dirs, "Run directories (each with config.json and metrics.jsonl)")
       ->required();
-  cmd->callback([dirs] { std::cout << train::odenet_table(*dirs); });
+  cmd->callback([dirs] { std::cout << apps::odenet_table(*dirs); });
 }
 
 }  // namespace neuralode::cli

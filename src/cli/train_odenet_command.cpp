@@ -1,4 +1,4 @@
-// `neuralode train odenet`: ODE-Net, RK-Net or ResNet on MNIST-style images (train::train_odenet).
+// `neuralode train odenet`: ODE-Net, RK-Net or ResNet on MNIST-style images (apps::train_odenet).
 // Numeric flags are range-checked as they are parsed (cli/flags.hpp); the words (--model,
 // --method, --grad) and the combinations are checked by OdeNetOptions::validate before any work,
 // with messages that name the flag and list the accepted words.
@@ -11,12 +11,12 @@
 #include "neuralode/grad.hpp"
 #include "neuralode/models/image_classifier.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 namespace neuralode::cli {
 
 // Flags shared by `train odenet` and `bench odenet`; data_help describes --data for the command.
-void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o, const std::string& data_help) {
+void add_odenet_flags(CLI::App& cmd, apps::OdeNetOptions& o, const std::string& data_help) {
   cmd.add_option("--model", o.model, "Model: " + models::image_model_names())
       ->capture_default_str();
   cmd.add_option("--data", o.data, data_help)->capture_default_str();
@@ -43,7 +43,7 @@ void add_odenet_flags(CLI::App& cmd, train::OdeNetOptions& o, const std::string&
 }
 
 void add_train_odenet_command(CLI::App& root) {
-  auto o = std::make_shared<train::OdeNetOptions>();
+  auto o = std::make_shared<apps::OdeNetOptions>();
   CLI::App* cmd = train_group(root).add_subcommand(
       "odenet",
       "ODE-Net, RK-Net or ResNet on Fashion-MNIST/MNIST (Chen et al. Table 1, torchdiffeq's "
@@ -87,7 +87,7 @@ void add_train_odenet_command(CLI::App& root) {
       "run (NaN/Inf loss, gradient or parameters) stops with exit 2 and keeps its last good "
       "checkpoint.");
   cmd->callback([o] {
-    const train::OdeNetResult r = train::train_odenet(*o, std::cout);
+    const apps::OdeNetResult r = apps::train_odenet(*o, std::cout);
     if (!r.epochs.empty() && std::isfinite(r.epochs.back().test_accuracy)) {
       const auto& e = r.epochs.back();
       std::cout << "test accuracy " << 100 * e.test_accuracy << " % after epoch " << e.epoch << " ("

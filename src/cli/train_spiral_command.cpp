@@ -1,4 +1,4 @@
-// `neuralode train spiral`: the spiral demo (train::train_spiral) from the command line.
+// `neuralode train spiral`: the spiral demo (apps::train_spiral) from the command line.
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include "cli/flags.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/spiral.hpp"
+#include "neuralode/apps/spiral.hpp"
 
 namespace neuralode::cli {
 
@@ -39,7 +39,7 @@ constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 // Each value is checked here for its own range (the message names the flag); the words and the
 // ranges that depend on other fields (--batch-size against --batch-time) are checked by
 // SpiralOptions::validate() before any work, with messages that list what is accepted.
-void add_spiral_flags(CLI::App& cmd, train::SpiralOptions& o) {
+void add_spiral_flags(CLI::App& cmd, apps::SpiralOptions& o) {
   cmd.add_option("--iters", o.iters, "Optimizer steps")
       ->check(integer_at_least(1, kIntMax))
       ->capture_default_str();
@@ -73,12 +73,12 @@ void add_spiral_flags(CLI::App& cmd, train::SpiralOptions& o) {
       ->capture_default_str();
   cmd.add_option("--dtype", o.dtype, "Scalar type: float32, float64")->capture_default_str();
   cmd.add_option("--threads", o.threads, "Threads for large matrix products")
-      ->check(integer_at_least(1, train::SpiralOptions::kMaxThreads))
+      ->check(integer_at_least(1, apps::SpiralOptions::kMaxThreads))
       ->capture_default_str();
 }
 
 void add_train_spiral_command(CLI::App& root) {
-  auto o = std::make_shared<train::SpiralOptions>();
+  auto o = std::make_shared<apps::SpiralOptions>();
   CLI::App* cmd = train_group(root).add_subcommand(
       "spiral", "Learn dy/dt = (y^3)A from one trajectory (torchdiffeq's ode_demo, same defaults)");
   add_spiral_flags(*cmd, *o);
@@ -93,7 +93,7 @@ void add_train_spiral_command(CLI::App& root) {
                 "--iters and --test-freq may change)");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
   cmd->callback([o] {
-    const train::SpiralResult r = train::train_spiral(*o, std::cout);
+    const apps::SpiralResult r = apps::train_spiral(*o, std::cout);
     std::cout << "final whole-trajectory loss " << r.final_loss << " after " << r.iterations
               << " iterations";
     if (r.steps_run > 0)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
@@ -15,13 +16,19 @@ using detail::cat;
 using detail::num;
 
 std::string_view to_string(Controller c) {
-  return c == Controller::i ? "i" : "pi";
+  switch (c) {
+    case Controller::i: return "i";
+    case Controller::pi: return "pi";
+    case Controller::pid: return "pid";
+  }
+  return "?";
 }
 
 Controller parse_controller(std::string_view word) {
   if (word == "i") return Controller::i;
   if (word == "pi") return Controller::pi;
-  throw InvalidArgument(cat("unknown step-size controller '", word, "'; accepted: i, pi"));
+  if (word == "pid") return Controller::pid;
+  throw InvalidArgument(cat("unknown step-size controller '", word, "'; accepted: i, pi, pid"));
 }
 
 namespace {
@@ -63,9 +70,16 @@ void SolveOptions::validate(std::int64_t batch, std::int64_t dim, double scalar_
   } catch (const InvalidArgument& e) {
     refuse(e.what());  // "unknown method 'x'; accepted: euler, ..."
   }
-  if (controller != Controller::i && controller != Controller::pi)
+  if (controller != Controller::i && controller != Controller::pi && controller != Controller::pid)
     refuse(cat("controller = ", static_cast<int>(controller),
-               " is not a Controller; accepted: Controller::i, Controller::pi"));
+               " is not a Controller; accepted: Controller::i, Controller::pi, Controller::pid"));
+  for (auto [field, value] : {std::pair{"pcoeff", pcoeff}, {"icoeff", icoeff}, {"dcoeff", dcoeff}})
+    if (!std::isfinite(value))
+      refuse(cat(field, " = ", num(value), " is not finite; accepted: a finite number"));
+  if (!(icoeff > 0))
+    refuse(cat("icoeff = ", num(icoeff),
+               " is out of range; accepted: a finite number > 0 (1 by default; the integral "
+               "term is what makes the step follow the error)"));
 
   // ---- Tolerances ----
   require_positive("rtol", rtol, " (1e-7 by default; ~1e-3 is usually enough while training)");

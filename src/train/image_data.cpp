@@ -15,7 +15,7 @@
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/train/process_memory.hpp"
-#include "train/odenet_memory.hpp"
+#include "train/memory_budget.hpp"
 
 namespace neuralode::train {
 

@@ -18,9 +18,16 @@ enum class Controller {
   // h_new = h * safety * err^(-(1/(q+1) - 0.75 beta)) * err_prev^beta. Smoother step sequences,
   // fewer rejections on most problems.
   pi,
+  // Proportional-integral-derivative controller in the form of diffrax's PIDController
+  // (Söderlind 2003, "Digital filters in adaptive time-stepping"; Söderlind & Wang 2006): with
+  // k = q + 1 and the scaled errors of this and the two previous accepted steps,
+  // h_new = h * safety * err_n^(-(pcoeff + icoeff + dcoeff)/k) * err_{n-1}^((pcoeff + 2 dcoeff)/k)
+  //                    * err_{n-2}^(-dcoeff/k).
+  // pcoeff = dcoeff = 0, icoeff = 1 is the I controller.
+  pid,
 };
 std::string_view to_string(Controller c);
-Controller parse_controller(std::string_view word);  // "i" or "pi"; throws InvalidArgument
+Controller parse_controller(std::string_view word);  // "i", "pi" or "pid"; throws InvalidArgument
 
 struct SolveOptions {
   // ---- Method ----
@@ -103,6 +110,14 @@ struct SolveOptions {
   // beta of the PI controller; 0.04 is the DOPRI5 code's default (Hairer & Wanner). Ignored by
   // Controller::i.
   double pi_beta = 0.04;
+  // Coefficients of Controller::pid, diffrax's names and defaults (pcoeff = 0, icoeff = 1,
+  // dcoeff = 0: the I controller). diffrax's docs suggest pcoeff = 0.3, icoeff = 0.3 for
+  // moderate problems (Söderlind's H211b family), pcoeff = 0.4, icoeff = 0.3 for stiff ones. Each
+  // must be finite, and icoeff > 0 (without the integral term the step does not follow the
+  // error). Ignored by the other controllers.
+  double pcoeff = 0.0;
+  double icoeff = 1.0;
+  double dcoeff = 0.0;
   // Hard cap on attempted steps (accepted + rejected) of one solve; hitting it throws SolveError
   // with t, h and the counts. Fixed-step solves are checked against it before the first step.
   // 10^6 stops a runaway solve (tolerances far too tight for the problem, an interval of 1e300,

@@ -1,6 +1,6 @@
 // The spiral demo end to end: what it writes, that training reduces the loss, and that a resumed
 // run reproduces the uninterrupted one exactly.
-#include "neuralode/train/spiral.hpp"
+#include "neuralode/apps/spiral.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "neuralode/error.hpp"
 
-namespace neuralode::train {
+namespace neuralode::apps {
 namespace {
 
 std::filesystem::path fresh_dir(const std::string& name) {
@@ -122,4 +122,4 @@ TEST(Spiral, RejectsBadOptionsNamingThem) {
 }
 
 }  // namespace
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -1,4 +1,4 @@
-// Predicted memory, refused before it is allocated: the image data reader, `train odenet`,
+// Predicted memory, refused before it is allocated (train/memory_budget.hpp): the image data reader, `train odenet`,
 // `bench odenet` and `bench memory` turn their sizes into bytes and compare them with what the
 // machine has available (train::available_memory_bytes()), so a too-large --batch-size or --dim
 // gets a message with both numbers instead of std::bad_alloc (or the kernel's OOM killer) later.

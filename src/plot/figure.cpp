@@ -1,6 +1,6 @@
 // Figure rendering with cairo: panel layout, ticks, series, legends, and the atomic write of PNG
 // and SVG files. Everything is drawn in pixels (SVG px user units) on a white canvas.
-#include "neuralode/train/figure.hpp"
+#include "neuralode/plot/figure.hpp"
 
 #include <cairo-svg.h>
 #include <cairo.h>
@@ -18,9 +18,9 @@
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
-#include "train/ticks.hpp"
+#include "plot/ticks.hpp"
 
-namespace neuralode::train {
+namespace neuralode::plot {
 
 using neuralode::detail::cat;
 using neuralode::detail::num;
@@ -274,17 +274,17 @@ Axes& Figure::panel(int row, int col) {
   return panels_[static_cast<std::size_t>(row) * options_.cols + col];
 }
 
-}  // namespace neuralode::train
+}  // namespace neuralode::plot
 
 // ---- rendering ----------------------------------------------------------------------------------
-// In neuralode::detail, where the header befriends AxesRenderer: a train::detail namespace in the
-// public header would shadow neuralode::detail for every train source that includes it.
+// In neuralode::detail, where the header befriends AxesRenderer: a plot::detail namespace in the
+// public header would shadow neuralode::detail for every source that includes it.
 
 namespace neuralode::detail {
 
-using train::Axes;
-using train::Color;
-using train::FigureOptions;
+using plot::Axes;
+using plot::Color;
+using plot::FigureOptions;
 
 namespace {
 
@@ -952,7 +952,7 @@ std::string encode(const FigureOptions& options, const std::vector<Axes>& panels
 
 }  // namespace neuralode::detail
 
-namespace neuralode::train {
+namespace neuralode::plot {
 
 void Figure::save(const std::filesystem::path& path) const {
   std::string extension = path.extension().string();
@@ -970,4 +970,4 @@ void Figure::save(const std::filesystem::path& path) const {
                                 "Figure::save: cannot write");
 }
 
-}  // namespace neuralode::train
+}  // namespace neuralode::plot

@@ -1,7 +1,7 @@
 // Training ODE-Net, RK-Net and ResNet on MNIST-style images; see odenet.hpp. The loop follows
 // torchdiffeq's examples/odenet_mnist.py: SGD(momentum 0.9), lr 0.1 * batch / 128 with tenfold
 // drops at 60/100/140 of 160 epochs, cross-entropy, evaluation on the test set after each epoch.
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -17,7 +17,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
-#include "metric_columns.hpp"
+#include "train/metric_columns.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/cross_entropy.hpp"
@@ -26,7 +26,7 @@
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
 #include "neuralode/train/checkpoint.hpp"
-#include "neuralode/train/figure.hpp"
+#include "neuralode/plot/figure.hpp"
 #include "neuralode/train/image_data.hpp"
 #include "neuralode/train/lr_schedule.hpp"
 #include "neuralode/train/metrics_log.hpp"
@@ -35,9 +35,13 @@
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
-#include "train/odenet_memory.hpp"
+#include "train/memory_budget.hpp"
 
-namespace neuralode::train {
+namespace neuralode::apps {
+
+// The training stack and the figures this program builds on.
+using namespace neuralode::train;
+using namespace neuralode::plot;
 
 using detail::cat;
 using detail::num;
@@ -877,4 +881,4 @@ std::string odenet_table(const std::vector<std::filesystem::path>& run_dirs) {
   return t.str();
 }
 
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -1,5 +1,5 @@
 // Figure: file formats, atomic saves, input checks, and the tick arithmetic behind the axes.
-#include "neuralode/train/figure.hpp"
+#include "neuralode/plot/figure.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -19,7 +19,7 @@
 
 #include "neuralode/error.hpp"
 #include "support/temp_dir.hpp"
-#include "train/ticks.hpp"
+#include "plot/ticks.hpp"
 
 // cairo keeps the fontconfig patterns of the fonts it has used in process-wide caches that are
 // never freed; under NEURALODE_SANITIZE, LeakSanitizer would report them at exit and fail the run.
@@ -29,7 +29,7 @@ extern "C" __attribute__((used)) const char* __lsan_default_suppressions() {
   return "leak:libfontconfig\n";
 }
 
-namespace neuralode::train {
+namespace neuralode::plot {
 namespace {
 
 namespace fs = std::filesystem;
@@ -462,4 +462,4 @@ TEST(Figure, RendersTheThreePanelSpiralFigure) {
 }
 
 }  // namespace
-}  // namespace neuralode::train
+}  // namespace neuralode::plot

@@ -1,5 +1,5 @@
 // Tick positions and labels for figure axes: "nice" linear steps (1, 2 or 5 x 10^k) and decades
-// on a log axis. Used by src/train/figure.cpp; a header of its own so tests can check the
+// on a log axis. Used by src/plot/figure.cpp; a header of its own so tests can check the
 // arithmetic without rendering.
 #pragma once
 

@@ -13,7 +13,7 @@
 
 #include "neuralode/types.hpp"
 
-namespace neuralode::train {
+namespace neuralode::apps {
 
 struct OdeNetOptions {
   // ---- Model (models::ImageClassifierOptions)
@@ -125,4 +125,4 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& options);
 // type, or when the last line of metrics.jsonl lacks a number the table shows.
 std::string odenet_table(const std::vector<std::filesystem::path>& run_dirs);
 
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -17,14 +17,15 @@
 
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
-#include "neuralode/train/spiral.hpp"
+#include "neuralode/apps/spiral.hpp"
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
 
 using neuralode::test_support::contains;
 using neuralode::test_support::message_of;
 
-namespace neuralode::train {
+namespace neuralode::apps {
+using namespace neuralode::train;
 namespace {
 
 namespace fs = std::filesystem;
@@ -415,4 +416,4 @@ TEST(SpiralBadInput, ADivergingRunLeavesTheLastGoodCheckpointUnchanged) {
 }
 
 }  // namespace
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -1,7 +1,7 @@
 // `train odenet` end to end on a tiny synthetic MNIST-style dataset: what it writes, that it
 // learns, that --stop-after + --resume continues the same run, the learning-rate milestones, the
 // comparison table and the benchmark.
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include "neuralode/error.hpp"
 #include "support/stripe_images.hpp"
 
-namespace neuralode::train {
+namespace neuralode::apps {
 namespace {
 
 using neuralode::test_support::write_stripe_split;
@@ -186,4 +186,4 @@ TEST(OdeNetBench, TimesIterationsOnTheGivenData) {
 }
 
 }  // namespace
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

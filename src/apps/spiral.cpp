@@ -2,7 +2,7 @@
 // dynamics dy/dt = (y^3) A, A = [[-0.1, 2], [-2, -0.1]], y0 = [2, 0], observed at
 // linspace(0, 25, 1000); a field Linear(2,50) -> tanh -> Linear(50,2) applied to y^3, weights
 // N(0, 0.1^2) and biases 0; RMSprop; mean absolute error on random windows.
-#include "neuralode/train/spiral.hpp"
+#include "neuralode/apps/spiral.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +16,7 @@
 #include <span>
 
 #include "common/text.hpp"
-#include "metric_columns.hpp"
+#include "train/metric_columns.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
@@ -27,14 +27,18 @@
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
 #include "neuralode/train/checkpoint.hpp"
-#include "neuralode/train/figure.hpp"
+#include "neuralode/plot/figure.hpp"
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
 
-namespace neuralode::train {
+namespace neuralode::apps {
+
+// The training stack and the figures this program builds on.
+using namespace neuralode::train;
+using namespace neuralode::plot;
 
 using detail::cat;
 using detail::num;
@@ -546,4 +550,4 @@ SpiralResult train_spiral(const SpiralOptions& options, std::ostream& log) {
   return options.dtype == "float32" ? train<float>(options, log) : train<double>(options, log);
 }
 
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -8,7 +8,7 @@
 #include <iosfwd>
 #include <string>
 
-namespace neuralode::train {
+namespace neuralode::apps {
 
 struct SpiralOptions {
   // ---- Training (torchdiffeq's ode_demo defaults) ----
@@ -90,4 +90,4 @@ struct SpiralResult {
 //   resume averages NFE and time over the steps since the resume only.
 SpiralResult train_spiral(const SpiralOptions& options, std::ostream& log);
 
-}  // namespace neuralode::train
+}  // namespace neuralode::apps

@@ -1,6 +1,6 @@
 // Figure: a small plotting library for training commands. A grid of panels (Axes), each holding
 // lines, point clouds and arrow fields, written as PNG or SVG. Rendering uses cairo inside
-// src/train/figure.cpp; nothing in this header depends on it.
+// src/plot/figure.cpp; nothing in this header depends on it.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +11,10 @@
 #include <vector>
 
 namespace neuralode::detail {
-struct AxesRenderer;  // src/train/figure.cpp
+struct AxesRenderer;  // src/plot/figure.cpp
 }
 
-namespace neuralode::train {
+namespace neuralode::plot {
 
 // An sRGB colour, each channel in [0, 1].
 struct Color {
@@ -186,4 +186,4 @@ class Figure {
   std::vector<Axes> panels_;  // rows x cols, row-major; never resized, so references stay valid
 };
 
-}  // namespace neuralode::train
+}  // namespace neuralode::plot

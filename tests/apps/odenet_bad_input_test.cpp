@@ -19,14 +19,15 @@
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/image_data.hpp"
-#include "neuralode/train/odenet.hpp"
+#include "neuralode/apps/odenet.hpp"
 #include "support/expect_error.hpp"
 #include "support/stripe_images.hpp"
 #include "support/temp_dir.hpp"
 
 using neuralode::test_support::message_of;
 
-namespace neuralode::train {
+namespace neuralode::apps {
+using namespace neuralode::train;
 namespace {
 
 using neuralode::test_support::write_stripe_split;
@@ -370,4 +371,4 @@ TEST(OdeNetTableBadInput, WronglyTypedFilesNameTheFileAndTheKey) {
 }
 
 }  // namespace
-}  // namespace neuralode::train
+}  // namespace neuralode::apps
