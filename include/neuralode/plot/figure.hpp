@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace neuralode::detail {
-struct AxesRenderer;  // src/plot/figure.cpp
+struct AxesRenderer;  // src/plot/axes_renderer.hpp
 }
 
 namespace neuralode::plot {
