@@ -47,6 +47,10 @@
 #include "ode/linear_combination.hpp"
 
 namespace neuralode::ode::detail {
+// Internal linkage: the stepper is compiled into odeint.cpp alone (the one file including this
+// header), and GCC inlines an internal function called from one place (the quadrature updates,
+// the starting step) where it would keep an external inline one out of line.
+namespace {
 
 // The nonzero coefficients of a step's combinations with the k rows they multiply: a's rows
 // 1..s-1 (the stage inputs), b (the update; unused by FSAL methods, whose last stage is the
@@ -450,4 +454,5 @@ Scalar ExplicitRungeKutta<Scalar>::attempt(Scalar t, Scalar h, bool with_error) 
   return sum * norm_.inv_count();
 }
 
+}  // namespace
 }  // namespace neuralode::ode::detail

@@ -450,8 +450,9 @@ TEST(Float32, EveryMethodAgreesWithTheDoubleGradientToFloatAccuracy) {
     EXPECT_LT(rel_err(flat(gy0), flat(ref.y0)), 1e-3) << name;
     EXPECT_LT(rel_err(params, ref.params), 1e-3) << name;
     // A discrete method differs from float direct only by recomputation rounding.
-    if (info.discrete)
+    if (info.discrete) {
       EXPECT_LT(rel_err(params, direct_params), 1e-5) << name << " vs direct in float";
+    }
   }
 }
 
