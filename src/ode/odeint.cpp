@@ -133,6 +133,8 @@ void Loop<Scalar, Stepper>::accept(Scalar t, Scalar h, Scalar t_new) {
       obs_->on_output(static_cast<Index>(o), step_index,
                       times_[o] == t_new ? Scalar(1) : (times_[o] - t) / h);
   }
+  // Events (issue 16) are located here: the committed step's interpolant is still valid, and a
+  // terminal one ends the solve at its time before advance() moves the state on.
   stepper_.advance();
 }
 
@@ -228,6 +230,8 @@ void Loop<Scalar, Stepper>::run_adaptive() {
                            "blown-up system needs ever smaller steps"));
     if (!stepper_.has_first_stage()) stepper_.first_stage(t);
     if (st.num_accepted == 0 && st.num_rejected == 0) st.first_step_used = static_cast<double>(h);
+    // Per-sample stepping (issue 16) makes t, h, err_sq and the accept decision per row, with a
+    // mask of the rows still stepping passed to attempt.
     const Scalar err_sq = stepper_.attempt(t, h, true);
     if (!std::isfinite(static_cast<double>(err_sq))) {
       stepper_.check_first_stage_finite(t, h);
