@@ -72,7 +72,7 @@ class StepSizeController {
   Scalar accepted(Scalar err_sq, bool after_rejection) {
     // One log serves both uses: log max(err, 1e-4) is log err unless err is below 1e-4.
     const double log_err = err_sq == Scalar(0)
-                               ? kLog1e4
+                               ? log_1e4()
                                : 0.5 * step_kernels::controller_log(static_cast<double>(err_sq));
     Scalar factor;
     if (err_sq == Scalar(0)) {
@@ -90,7 +90,7 @@ class StepSizeController {
     factor = std::clamp(factor, dfactor_, ifactor_);
     if (after_rejection) factor = std::min(factor, Scalar(1));  // Hairer: no growth after one
     log_err_prev2_ = log_err_prev_;
-    log_err_prev_ = err_sq >= Scalar(1e-8) ? log_err : kLog1e4;
+    log_err_prev_ = err_sq >= Scalar(1e-8) ? log_err : log_1e4();
     return factor;
   }
 
@@ -103,14 +103,16 @@ class StepSizeController {
   Scalar failed() const { return dfactor_; }
 
  private:
-  static inline const double kLog1e4 = std::log(1e-4);
+  // log 1e-4, Hairer's facold: a call the compiler folds into a constant where it is used (a
+  // static member initialised at run time was a load from memory on the step-to-step chain).
+  static double log_1e4() { return std::log(1e-4); }
 
   Controller kind_;
   Scalar safety_, ifactor_, dfactor_;
   int k_;
-  Scalar expo_ = 0, beta_ = 0;                               // I and PI
-  double c_now_ = 0, c_prev_ = 0, c_prev2_ = 0;              // PID, in log space
-  double log_err_prev_ = kLog1e4, log_err_prev2_ = kLog1e4;  // log max(err, 1e-4) history
+  Scalar expo_ = 0, beta_ = 0;                                   // I and PI
+  double c_now_ = 0, c_prev_ = 0, c_prev2_ = 0;                  // PID, in log space
+  double log_err_prev_ = log_1e4(), log_err_prev2_ = log_1e4();  // log max(err, 1e-4) history
 };
 
 }  // namespace neuralode::ode::detail
