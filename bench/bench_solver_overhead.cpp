@@ -8,6 +8,7 @@
 //   fixed     step_size = h: no error estimate, no controller (run_fixed)
 //   adaptive  first_step = max_step = h at loose tolerances: every step is accepted and pinned at
 //             max_step, so this times the error norm and the controller too (run_adaptive)
+//   adaptive_pid  the same with Controller::pid (pcoeff = icoeff = 0.3): the PID's extra terms
 // Counters: ns_per_step (this thread's CPU time in the loop / steps; CPU rather than wall time so
 // that a busy machine does not count time spent descheduled), rhs_ns_per_step (the same RHS called
 // alone nfe/steps times, best of several rounds) and overhead_ns_per_step, their difference.
@@ -42,7 +43,7 @@ class MinusY final : public ode::System<double> {
   }
 };
 
-enum class Mode { fixed, adaptive };
+enum class Mode { fixed, adaptive, adaptive_pid };
 
 // CPU time of the calling thread, in seconds.
 double thread_cpu_seconds() {
@@ -87,6 +88,10 @@ void BM_SolverStep(benchmark::State& state, const char* method, Mode mode) {
     options.first_step = h;
     options.max_step = h;
     options.rtol = options.atol = 1e-3;  // the local error of y' = -y at h = 1/128 is ~1e-13
+    if (mode == Mode::adaptive_pid) {
+      options.controller = ode::Controller::pid;
+      options.pcoeff = options.icoeff = 0.3;
+    }
   }
   MinusY system;
   const Matrix<double> y0 = Matrix<double>::Constant(batch, dim, 1.0);
@@ -128,6 +133,7 @@ void BM_SolverStep(benchmark::State& state, const char* method, Mode mode) {
 
 NEURALODE_STEP_BENCHMARK(dopri5, fixed);
 NEURALODE_STEP_BENCHMARK(dopri5, adaptive);
+NEURALODE_STEP_BENCHMARK(dopri5, adaptive_pid);
 NEURALODE_STEP_BENCHMARK(tsit5, fixed);
 NEURALODE_STEP_BENCHMARK(tsit5, adaptive);
 

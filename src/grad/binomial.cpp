@@ -18,21 +18,43 @@ namespace neuralode::grad::detail {
 namespace {
 
 template <class Scalar>
-class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
+class Binomial final : public GradientMethod<Scalar> {
  public:
   using Base = GradientMethod<Scalar>;
   explicit Binomial(const GradOptions& options) : Base(options) {}
 
  private:
+  // The forward solve's observer: each step's start time and where each output fell.
+  struct ForwardRecorder final : ode::StepObserver<Scalar> {
+    explicit ForwardRecorder(Binomial& b) : b(b) {}
+    void on_step(const ode::AcceptedStep<Scalar>& step) override { b.starts_.push_back(step.t); }
+    void on_output(Index o, Index step, Scalar theta) override {
+      b.places_[static_cast<std::size_t>(o)] = {step, theta};
+    }
+    Binomial& b;
+  };
+  // A single-step replay's observer: the step's stage inputs, for the reverse pass.
+  struct StageCapture final : ode::StepObserver<Scalar> {
+    explicit StageCapture(Binomial& b) : b(b) {}
+    void on_step(const ode::AcceptedStep<Scalar>& step) override {
+      std::copy(step.stage_inputs, step.stage_inputs + b.tab_->stages * b.n_, b.stages_.data());
+    }
+    Binomial& b;
+  };
+  // A replay over a range of steps keeps nothing, but is observed all the same: the workspace
+  // then stays sized for kept stage inputs, so replays of both kinds share it without resizing.
+  struct NoCapture final : ode::StepObserver<Scalar> {
+    void on_step(const ode::AcceptedStep<Scalar>&) override {}
+  };
+
   void do_forward(ConstMatrixView<Scalar> y0) override {
     tab_ = &ode::find_method(this->solve_options_.method);
     n_ = y0.size();
     starts_.clear();
     places_.assign(this->times_.size(), OutputPlace<Scalar>{});
-    recording_ = true;
+    ForwardRecorder recorder(*this);
     ode::odeint<Scalar>(*this->field_, y0, this->times_, this->solve_options_, ws_, this->solution_,
-                        this);
-    recording_ = false;
+                        &recorder);
     starts_.push_back(this->times_.back());  // the end of the last step, exactly
     this->stats_.bytes_kept = forward_bytes() + ws_.bytes();
   }
@@ -40,35 +62,23 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     return starts_.capacity() * sizeof(Scalar) + places_.capacity() * sizeof(OutputPlace<Scalar>);
   }
 
-  void on_step(const ode::AcceptedStep<Scalar>& step) override {
-    if (recording_) {
-      starts_.push_back(step.t);
-    } else if (capture_) {
-      std::copy(step.stage_inputs, step.stage_inputs + tab_->stages * n_, stages_.data());
-    }
-  }
-  void on_output(Index o, Index step, Scalar theta) override {
-    if (!recording_) return;
-    places_[static_cast<std::size_t>(o)] = {step, theta};
-  }
-
-  // Advances `from` (the state at the start of step lo) over steps [lo, hi) into `to`. With
-  // record = true (a single step) the observer keeps the step's stage inputs.
-  void replay(Index lo, Index hi, const Scalar* from, Scalar* to) {
+  // Advances `from` (the state at the start of step lo) over steps [lo, hi) into `to`, shown to
+  // `observer` (StageCapture for a single step that is about to be reversed, else NoCapture).
+  void replay(Index lo, Index hi, const Scalar* from, Scalar* to,
+              ode::StepObserver<Scalar>& observer) {
     replay_opts_.grid.assign(starts_.begin() + lo, starts_.begin() + hi + 1);
     replay_times_[0] = starts_[static_cast<std::size_t>(lo)];
     replay_times_[1] = starts_[static_cast<std::size_t>(hi)];
     const auto& sol = this->solution_;
     ode::odeint<Scalar>(*this->field_, ConstMatrixView<Scalar>(from, sol.batch, sol.dim),
-                        replay_times_, replay_opts_, replay_ws_, replay_sol_, this);
+                        replay_times_, replay_opts_, replay_ws_, replay_sol_, &observer);
     this->stats_.nfe_recompute += replay_sol_.stats.nfe;
     std::copy(replay_sol_.state(1).data(), replay_sol_.state(1).data() + n_, to);
   }
 
   void reverse_step(Index step, const Scalar* y_start) {
-    capture_ = true;
-    replay(step, step + 1, y_start, y_end_.data());  // fills stages_
-    capture_ = false;
+    StageCapture capture(*this);
+    replay(step, step + 1, y_start, y_end_.data(), capture);  // fills stages_
     gather_step_outputs(places_, step, dl_dys_->data(), n_, next_output_, ybar_.data(), inside_);
     reverser_.reverse(
         *this->field_, starts_[static_cast<std::size_t>(step)],
@@ -83,7 +93,8 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
     if (hi - lo == 1) return reverse_step(lo, y_lo);
     if (depth + 1 < snapshots_.rows() - 1) {  // one row is kept as scratch for the fallback
       const Index mid = lo + (hi - lo) / 2;
-      replay(lo, mid, y_lo, snapshots_.row(depth + 1).data());
+      NoCapture none;
+      replay(lo, mid, y_lo, snapshots_.row(depth + 1).data(), none);
       used_snapshots_ = std::max(used_snapshots_, depth + 2);
       reverse_range(mid, hi, depth + 1);
       reverse_range(lo, mid, depth);
@@ -95,7 +106,8 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
       if (step == lo) {
         reverse_step(lo, y_lo);
       } else {
-        replay(lo, step, y_lo, scratch);
+        NoCapture none;
+        replay(lo, step, y_lo, scratch, none);
         reverse_step(step, scratch);
       }
     }
@@ -138,7 +150,6 @@ class Binomial final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> 
 
   const ode::ButcherTableau* tab_ = nullptr;
   Index n_ = 0;
-  bool recording_ = false, capture_ = false;
   std::vector<Scalar> starts_;  // step i runs from starts_[i] to starts_[i + 1]
   std::vector<OutputPlace<Scalar>> places_;
   Matrix<Scalar> snapshots_;

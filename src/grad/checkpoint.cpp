@@ -12,18 +12,44 @@
 #include "grad/tape.hpp"
 #include "neuralode/ode/method_registry.hpp"
 #include "neuralode/ode/odeint.hpp"
+#include "ode/dense_output.hpp"
 
 namespace neuralode::grad::detail {
 
 namespace {
 
 template <class Scalar>
-class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar> {
+class Checkpoint final : public GradientMethod<Scalar> {
  public:
   using Base = GradientMethod<Scalar>;
   explicit Checkpoint(const GradOptions& options) : Base(options) {}
 
  private:
+  // The forward solve's observer: the initial time, a state every K steps, every step's end.
+  struct ForwardRecorder final : ode::StepObserver<Scalar> {
+    explicit ForwardRecorder(Checkpoint& c) : c(c) {}
+    void on_step(const ode::AcceptedStep<Scalar>& step) override {
+      if (step.index == 0) c.t0_ = step.t;
+      if (step.index % c.K_ == 0) std::copy(step.y0, step.y0 + c.n_, c.checkpoints_.append());
+      c.step_ends_.push_back(step.t + step.h);
+    }
+    Checkpoint& c;
+  };
+  // A segment replay's observer: t, h, y0 and every stage derivative of each step, for dense
+  // output (record layout: t, h, y0 (n), k (s x n)).
+  struct SegmentRecorder final : ode::StepObserver<Scalar> {
+    explicit SegmentRecorder(Checkpoint& c) : c(c) {}
+    void on_step(const ode::AcceptedStep<Scalar>& step) override {
+      const Index n = c.n_, s = step.tableau->stages;
+      Scalar* rec = c.segment_.append();
+      rec[0] = step.t;
+      rec[1] = step.h;
+      std::copy(step.y0, step.y0 + n, rec + 2);
+      std::copy(step.stage_derivs, step.stage_derivs + s * n, rec + 2 + n);
+    }
+    Checkpoint& c;
+  };
+
   // ---- forward: step boundaries and a state every K steps ----
   void do_forward(ConstMatrixView<Scalar> y0) override {
     tab_ = &ode::find_method(this->solve_options_.method);
@@ -31,32 +57,15 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     K_ = this->options_.checkpoint_every;
     step_ends_.clear();
     checkpoints_.reset(n_);
-    recording_ = true;
+    ForwardRecorder recorder(*this);
     ode::odeint<Scalar>(*this->field_, y0, this->times_, this->solve_options_, ws_, this->solution_,
-                        this);
-    recording_ = false;
+                        &recorder);
     // The last step lands exactly on the final time, which t + h may miss by rounding.
     if (!step_ends_.empty()) step_ends_.back() = this->times_.back();
     this->stats_.bytes_kept = kept_bytes() + ws_.bytes();
   }
   std::size_t kept_bytes() const {
     return checkpoints_.bytes() + step_ends_.capacity() * sizeof(Scalar);
-  }
-
-  void on_step(const ode::AcceptedStep<Scalar>& step) override {
-    if (recording_) {
-      if (step.index == 0) t0_ = step.t;
-      if (step.index % K_ == 0) std::copy(step.y0, step.y0 + n_, checkpoints_.append());
-      step_ends_.push_back(step.t + step.h);
-      return;
-    }
-    // Replaying a segment: keep t, h, y0 and every stage derivative for dense output.
-    Scalar* rec = segment_.append();
-    rec[0] = step.t;
-    rec[1] = step.h;
-    const Index s = step.tableau->stages;
-    std::copy(step.y0, step.y0 + n_, rec + 2);
-    std::copy(step.stage_derivs, step.stage_derivs + s * n_, rec + 2 + n_);
   }
 
   // ---- backward ----
@@ -76,19 +85,13 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     const Scalar* rec = segment_.at(lo);
     const Scalar theta = (t - rec[0]) / rec[1];
     tab_->dense_weights(static_cast<double>(theta), w_.data());
-    const Scalar* y0 = rec + 2;
     const Scalar* k = rec + 2 + n_;
-    Scalar* x = x_interp_.data();
-    std::copy(y0, y0 + n_, x);
-    for (Index i = 0; i <= s; ++i) {
-      const Scalar hw = rec[1] * static_cast<Scalar>(w_[static_cast<std::size_t>(i)]);
-      if (hw == Scalar(0)) continue;
-      // f(t + h, y1) is the next step's first stage derivative, or the segment's end derivative.
-      const Scalar* ki =
-          i < s ? k + i * n_ : (lo + 1 < steps ? segment_.at(lo + 1) + 2 + n_ : f_end_.data());
-      for (Index m = 0; m < n_; ++m) x[m] += hw * ki[m];
-    }
-    return x;
+    // f(t + h, y1) is the next step's first stage derivative, or the segment's end derivative.
+    const Scalar* end = lo + 1 < steps ? segment_.at(lo + 1) + 2 + n_ : f_end_.data();
+    ode::detail::dense_output(
+        w_.data(), s, rec[1], rec + 2, [&](Index i) { return i < s ? k + i * n_ : end; },
+        x_interp_.data(), n_);
+    return x_interp_.data();
   }
 
   void do_backward(ConstMatrixView<Scalar> dl_dys, Gradients<Scalar>& out) override {
@@ -114,6 +117,7 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
     replay.step_size = 0;
     replay.first_step = 0;  // nor would a forward first_step (refused with a grid as well)
     std::vector<Scalar> replay_times(2);
+    SegmentRecorder segment_recorder(*this);
     const Index num_segments = (N + K_ - 1) / K_;
     for (Index seg = num_segments - 1; seg >= 0; --seg) {
       const Index first = seg * K_, last = std::min(N, first + K_);  // steps [first, last)
@@ -128,7 +132,7 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
       segment_.reset(2 + n_ + s * n_);
       ode::odeint<Scalar>(*this->field_,
                           ConstMatrixView<Scalar>(checkpoints_.at(seg), sol.batch, sol.dim),
-                          replay_times, replay, replay_ws_, replay_sol_, this);
+                          replay_times, replay, replay_ws_, replay_sol_, &segment_recorder);
       this->stats_.nfe_recompute += replay_sol_.stats.nfe;
       this->field_->forward(t_stop, replay_sol_.state(1),
                             MatrixView<Scalar>(f_end_.data(), sol.batch, sol.dim));
@@ -173,7 +177,6 @@ class Checkpoint final : public GradientMethod<Scalar>, ode::StepObserver<Scalar
   const ode::ButcherTableau* tab_ = nullptr;
   Index n_ = 0, K_ = 1;
   Scalar t0_ = 0;
-  bool recording_ = false;
   std::vector<Scalar> step_ends_;
   Tape<Scalar> checkpoints_, segment_;
   Vector<Scalar> x_interp_, f_end_;

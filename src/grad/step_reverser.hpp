@@ -21,6 +21,7 @@
 
 #include "neuralode/nn/vector_field.hpp"
 #include "neuralode/ode/butcher_tableau.hpp"
+#include "ode/dense_output.hpp"
 
 namespace neuralode::grad::detail {
 
@@ -90,7 +91,7 @@ class StepReverser {
     bool need_end = false;
     for (const auto& o : outputs) {
       tab.dense_weights(static_cast<double>(o.theta), w_.data());
-      need_end = need_end || w_[static_cast<std::size_t>(s)] != 0.0;
+      need_end = need_end || ode::detail::dense_output_needs_end(w_.data(), s);
     }
     if (need_end) {
       Scalar* fbar_end = kbar_.data();  // row 0 as scratch before the stage adjoints are formed
@@ -115,13 +116,9 @@ class StepReverser {
     }
     for (const auto& o : outputs) {
       tab.dense_weights(static_cast<double>(o.theta), w_.data());
-      for (Index i = 0; i < s; ++i) {
-        const Scalar hw = h * static_cast<Scalar>(w_[static_cast<std::size_t>(i)]);
-        if (hw == Scalar(0)) continue;
-        Scalar* kb = kbar_.data() + i * n;
-        for (Index m = 0; m < n; ++m) kb[m] += hw * o.adjoint[m];
-        live_[static_cast<std::size_t>(i)] = 1;
-      }
+      ode::detail::dense_output_transpose(
+          w_.data(), s, h, o.adjoint, [&](Index i) { return kbar_.data() + i * n; },
+          [&](Index i) { live_[static_cast<std::size_t>(i)] = 1; }, n);
       for (Index m = 0; m < n; ++m) ybar[m] += o.adjoint[m];
     }
 

@@ -76,7 +76,8 @@ TEST(GradientMethodsBadInput, ReplaysOnTheRecordedGridIgnoreTheForwardFirstStep)
   ode::SolveOptions opt{.method = "dopri5", .rtol = 1e-8, .atol = 1e-10, .first_step = 0.01};
   Matrix<double> dl = Matrix<double>::Ones(3, 4);
   Vector<double> reference;
-  for (const char* name : {"direct", "checkpoint", "binomial"}) {
+  for (const GradientMethodInfo& info : all_gradient_methods()) {
+    const std::string name(info.name);
     GradOptions g{.method = name};
     g.checkpoint_every = 2;
     auto method = make_gradient_method<double>(g);
@@ -88,9 +89,9 @@ TEST(GradientMethodsBadInput, ReplaysOnTheRecordedGridIgnoreTheForwardFirstStep)
       ADD_FAILURE() << name << ": " << e.what();
       continue;
     }
-    // checkpoint's backward pass is a continuous adjoint at rtol = 1e-8 (measured ~4e-8 away from
-    // direct's discrete gradient here), binomial's is exact to rounding: 1e-5 only checks that the
-    // replays ran on the forward's steps, which is what a failing replay would break.
+    // The continuous adjoints' backward passes run at rtol = 1e-8 (checkpoint measured ~4e-8 away
+    // from direct's discrete gradient here), the discrete methods are exact to rounding: 1e-5 only
+    // checks that replays ran on the forward's steps, which is what a failing replay would break.
     if (reference.size() == 0) {
       reference = out.params;
       continue;

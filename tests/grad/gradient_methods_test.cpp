@@ -210,7 +210,9 @@ TEST(Direct, MatchesTheClosedFormGradientOfALinearProblem) {
 // above rounding). A backward solve that ignored the grid takes one rk4 step per output interval:
 // its error does not fall with h (slope ~0) and its count is 4 per interval.
 TEST(ContinuousAdjoints, BackwardSolveStepsOnTheForwardGrid) {
-  for (const char* name : {"adjoint", "checkpoint"}) {
+  for (const GradientMethodInfo& info : all_gradient_methods()) {
+    if (info.discrete) continue;  // no backward solve: the steps are reversed, not re-solved
+    const std::string name(info.name);
     std::vector<double> log_h, log_err;
     for (int k = 3; k <= 6; ++k) {
       const double h = std::ldexp(1.0, -k);
@@ -333,7 +335,8 @@ TEST_P(EveryMethod, DirectRecordsGiveBitIdenticalGradients) {
 }
 
 TEST(GradientMethod, TimeGradientsMatchCentralDifferences) {
-  for (const char* name : {"direct", "adjoint", "checkpoint", "binomial"}) {
+  for (const GradientMethodInfo& info : all_gradient_methods()) {
+    const std::string name(info.name);
     TanhMlpField<double> field(2, 8);
     Problem p = tight_mlp_problem("dopri5");
     GradOptions opt{.method = name};
@@ -428,22 +431,27 @@ TEST(Float32, EveryMethodAgreesWithTheDoubleGradientToFloatAccuracy) {
   ode::SolveOptions opt = p.options;
   opt.rtol = 1e-5;
   opt.atol = 1e-6;
-  Vector<float> direct_params;
-  for (const char* name : {"direct", "adjoint", "checkpoint", "binomial"}) {
-    auto m = make_gradient_method<float>({.method = name});
+  // Every method's float gradient, computed the same way.
+  auto float_gradient = [&](std::string_view name) {
+    auto m = make_gradient_method<float>({.method = std::string(name)});
     const auto& sol =
         m->forward(field_f, ConstMatrixView<float>(y0.data(), y0.rows(), y0.cols()), times, opt);
     const Matrix<float> w = loss_weights(sol.num_times(), sol.ys.cols()).cast<float>();
     Gradients<float> g;
     m->backward(ConstMatrixView<float>(w.data(), w.rows(), w.cols()), g);
+    return g;
+  };
+  const Eigen::VectorXd direct_params = float_gradient("direct").params.cast<double>();
+  for (const GradientMethodInfo& info : all_gradient_methods()) {
+    const std::string name(info.name);
+    const Gradients<float> g = float_gradient(info.name);
     const Eigen::VectorXd params = g.params.cast<double>();
     const Matrix<double> gy0 = g.y0.cast<double>();
     EXPECT_LT(rel_err(flat(gy0), flat(ref.y0)), 1e-3) << name;
     EXPECT_LT(rel_err(params, ref.params), 1e-3) << name;
-    if (std::string(name) == "direct") direct_params = g.params;
-    if (std::string(name) == "binomial") {
-      EXPECT_LT(rel_err(params, direct_params.cast<double>()), 1e-5)
-          << "binomial vs direct in float";
+    // A discrete method differs from float direct only by recomputation rounding.
+    if (info.discrete) {
+      EXPECT_LT(rel_err(params, direct_params), 1e-5) << name << " vs direct in float";
     }
   }
 }

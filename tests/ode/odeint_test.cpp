@@ -361,27 +361,39 @@ TEST(StepObserver, OutputsAreReproducibleFromStagesAndDenseWeights) {
 }
 
 // The step loop allocates nothing: a second solve with the same workspace, solution and shapes
-// performs zero heap allocations, adaptive and fixed-step, with dense output.
+// performs zero heap allocations, adaptive and fixed-step, with dense output, under every
+// step-size controller, and with an observer (which keeps every stage input).
 TEST(Odeint, SecondSolveWithSameWorkspaceDoesNotAllocate) {
-  for (const char* method : {"dopri5", "tsit5", "bosh3", "rk4"}) {
-    LinearSystem sys;
-    Matrix<double> y0(4, 10);
-    for (int b = 0; b < 4; ++b) y0.row(b) = sys.y0.transpose();
-    std::vector<double> times = {0.0, 0.25, 0.5, 1.0, 3.0};
-    SolveOptions opt;
-    opt.method = method;
-    if (!find_method(method).adaptive()) opt.step_size = 0.1;
-    SolverWorkspace<double> ws;
-    Solution<double> sol;
-    ConstMatrixView<double> y0v(y0.data(), 4, 10);
-    odeint<double>(sys, y0v, times, opt, ws, sol);
-    g_allocations = 0;
-    g_counting = true;
-    odeint<double>(sys, y0v, times, opt, ws, sol);
-    g_counting = false;
-    EXPECT_EQ(g_allocations.load(), 0) << method;
-    EXPECT_GT(sol.stats.num_accepted, 5) << method;
-  }
+  struct Quiet final : StepObserver<double> {
+    void on_step(const AcceptedStep<double>&) override {}
+  };
+  for (const char* method : {"dopri5", "tsit5", "bosh3", "rk4"})
+    for (Controller controller : {Controller::i, Controller::pi, Controller::pid})
+      for (bool observed : {false, true}) {
+        const std::string what = std::string(method) + " " + std::string(to_string(controller)) +
+                                 (observed ? " observed" : "");
+        Quiet quiet;
+        StepObserver<double>* observer = observed ? &quiet : nullptr;
+        LinearSystem sys;
+        Matrix<double> y0(4, 10);
+        for (int b = 0; b < 4; ++b) y0.row(b) = sys.y0.transpose();
+        std::vector<double> times = {0.0, 0.25, 0.5, 1.0, 3.0};
+        SolveOptions opt;
+        opt.method = method;
+        opt.controller = controller;
+        opt.pcoeff = opt.icoeff = 0.3;  // used by Controller::pid only
+        if (!find_method(method).adaptive()) opt.step_size = 0.1;
+        SolverWorkspace<double> ws;
+        Solution<double> sol;
+        ConstMatrixView<double> y0v(y0.data(), 4, 10);
+        odeint<double>(sys, y0v, times, opt, ws, sol, observer);
+        g_allocations = 0;
+        g_counting = true;
+        odeint<double>(sys, y0v, times, opt, ws, sol, observer);
+        g_counting = false;
+        EXPECT_EQ(g_allocations.load(), 0) << what;
+        EXPECT_GT(sol.stats.num_accepted, 5) << what;
+      }
 }
 
 // An atol so small that a component's scale atol + rtol |y| is subnormal (here y_1 stays 0):

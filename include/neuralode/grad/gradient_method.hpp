@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "neuralode/grad/grad_options.hpp"
@@ -75,6 +76,18 @@ class GradientMethod {
 template <class Scalar>
 std::unique_ptr<GradientMethod<Scalar>> make_gradient_method(const GradOptions& options);
 std::string gradient_method_names();  // "direct, adjoint, checkpoint, binomial"
+
+// One registry row as code outside the registry may read it (tests iterate these, so a new
+// method is tested without new test code).
+struct GradientMethodInfo {
+  std::string_view name;  // the word users type (GradOptions::method)
+  // true: the exact gradient of the discrete solve (discretise-then-optimise; equals direct's to
+  // rounding); false: a continuous adjoint, which agrees with it to the solve tolerances.
+  bool discrete = false;
+  std::string_view summary;  // one line: what it keeps and what it costs
+};
+// Every registered method, in registry order (the order of gradient_method_names()).
+std::span<const GradientMethodInfo> all_gradient_methods();
 
 extern template class GradientMethod<float>;
 extern template class GradientMethod<double>;

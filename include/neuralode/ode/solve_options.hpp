@@ -23,7 +23,11 @@ enum class Controller {
   // k = q + 1 and the scaled errors of this and the two previous accepted steps,
   // h_new = h * safety * err_n^(-(pcoeff + icoeff + dcoeff)/k) * err_{n-1}^((pcoeff + 2 dcoeff)/k)
   //                    * err_{n-2}^(-dcoeff/k).
-  // pcoeff = dcoeff = 0, icoeff = 1 is the I controller.
+  // pcoeff = dcoeff = 0, icoeff = 1 is the I controller bit for bit; (k beta, 1 - 1.75 k beta, 0)
+  // is PI. Around the formula all three share the DOPRI5 code's rules (which diffrax does not):
+  // accepted factors clamped to [dfactor, ifactor] and to <= 1 right after a rejection, a
+  // rejected step shrunk by the I formula, the error history starting at 1e-4
+  // (src/ode/step_size_controller.hpp says why).
   pid,
 };
 std::string_view to_string(Controller c);
