@@ -18,6 +18,7 @@
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
 #include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/cross_entropy.hpp"
@@ -63,10 +64,6 @@ using Clock = std::chrono::steady_clock;
 constexpr double kMinTol = 1.2e-7;
 constexpr int kMaxThreads = 1024;
 constexpr Index kMaxBatch = Index{1} << 31;
-// A cap on the ODE block's solver steps per solve while training: valid runs take 3-30 steps, a
-// field blown up by a diverging run can need millions, which would look like a hang; past the cap
-// the solve throws SolveError, reported with the iteration (see train_odenet).
-constexpr std::int64_t kMaxBlockSteps = 100000;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -77,30 +74,30 @@ models::ImageClassifierOptions classifier_options(const OdeNetOptions& o, const 
           .image_height = data.height,
           .image_width = data.width,
           .num_classes = data.num_classes,
-          .method = o.method,
-          .tol = o.tol,
-          .grad = o.grad,
-          .max_num_steps = kMaxBlockSteps};
+          .solve = o.solve,
+          .grad = o.grad};
 }
 
 nlohmann::json config_json(const OdeNetOptions& o, const models::ImageClassifierOptions& m,
                            Index num_params) {
-  return {{"model", o.model},
-          {"method", o.method},
-          {"tol", o.tol},
-          {"grad", o.model == "resnet" ? "direct" : m.effective_grad()},
-          {"data", o.data_dir().string()},
-          {"augment", o.augment},
-          {"train_size", o.train_size},
-          {"test_size", o.test_size},
-          {"epochs", o.epochs},
-          {"batch_size", o.batch_size},
-          {"lr", o.lr},
-          {"momentum", o.momentum},
-          {"seed", o.seed},
-          {"threads", o.threads},
-          {"num_params", num_params},
-          {"optimizer", "sgd"}};
+  nlohmann::json j = {{"model", o.model},
+                      {"data", o.data_dir().string()},
+                      {"augment", o.augment},
+                      {"train_size", o.train_size},
+                      {"test_size", o.test_size},
+                      {"epochs", o.epochs},
+                      {"batch_size", o.batch_size},
+                      {"lr", o.lr},
+                      {"momentum", o.momentum},
+                      {"seed", o.seed},
+                      {"threads", o.threads},
+                      {"num_params", num_params},
+                      {"optimizer", "sgd"}};
+  detail::put_solve_config(j, o.solve);
+  j["tol"] = o.solve.rtol;  // the first checkpoints' name, from when rtol = atol = --tol
+  detail::put_grad_config(j, o.grad);
+  j["grad"] = o.model == "resnet" ? "direct" : m.effective_grad();
+  return j;
 }
 
 // True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or Inf, and one NaN
@@ -276,47 +273,43 @@ void require_batch_fits(const char* where, const models::ImageClassifierOptions&
 
 // ---- resuming --------------------------------------------------------------------------------
 
-// The integer metadata `key` of a checkpoint in [lo, hi]; `fallback` when absent and not required.
-// IoError naming the file, the key and the text otherwise (std::stoi's "stoi" said none of it).
-std::int64_t metadata_int(const Checkpoint& ck, const fs::path& path, const char* key,
-                          std::int64_t lo, std::int64_t hi, bool required,
-                          std::int64_t fallback = 0) {
-  const auto it = ck.metadata.find(key);
-  if (it == ck.metadata.end()) {
-    if (!required) return fallback;
-    throw IoError(cat("train odenet: checkpoint '", path.string(), "' has no '", key,
-                      "' in its metadata; it was not written by `train odenet`"));
-  }
-  const std::string& text = it->second;
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    throw IoError(cat("train odenet: checkpoint '", path.string(), "': metadata '", key, "' = '",
-                      text, "'; accepted: an integer in [", lo, ", ", hi, "]"));
-  return v;
-}
-
 // The options that define a run, as config.json names them, and the flag each comes from. A
 // resumed run must match the checkpoint in all of them: the data order, the crops, the schedule
 // and the optimizer's state all depend on them, so a change would make the resumed run a
 // different one while metrics.jsonl and config.json describe it as one run.
-struct RunDefining {
-  const char* key;
-  const char* flag;
-};
-constexpr RunDefining kRunDefining[] = {{"model", "--model"},
-                                        {"method", "--method"},
-                                        {"tol", "--tol"},
-                                        {"grad", "--grad"},
-                                        {"data", "--data"},
-                                        {"augment", "--no-augment"},
-                                        {"train_size", "--train-size"},
-                                        {"test_size", "--test-size"},
-                                        {"epochs", "--epochs"},
-                                        {"batch_size", "--batch-size"},
-                                        {"lr", "--lr"},
-                                        {"momentum", "momentum"},
-                                        {"seed", "--seed"}};
+std::vector<ResumeKey> run_defining_keys() {
+  std::vector<ResumeKey> keys = {{"model", "--model"},
+                                 {"method", "--method"},
+                                 {"tol", "--tol"},
+                                 {"atol", "--atol", true},
+                                 {"grad", "--grad"},
+                                 {"adjoint_norm", "--adjoint-norm", true},
+                                 {"data", "--data"},
+                                 {"augment", "--no-augment"},
+                                 {"train_size", "--train-size"},
+                                 {"test_size", "--test-size"},
+                                 {"epochs", "--epochs"},
+                                 {"batch_size", "--batch-size"},
+                                 {"lr", "--lr"},
+                                 {"momentum", "momentum"},
+                                 {"seed", "--seed"}};
+  keys.insert(keys.end(), std::begin(detail::kSolveResumeKeysAddedLater),
+              std::end(detail::kSolveResumeKeysAddedLater));
+  keys.insert(keys.end(), std::begin(detail::kGradResumeKeysAddedLater),
+              std::end(detail::kGradResumeKeysAddedLater));
+  return keys;
+}
+
+// What a checkpoint written before an option existed ran with: the default, and for atol the
+// recorded tol (rtol = atol = --tol then).
+nlohmann::json absent_value(const std::string& key, const nlohmann::json& recorded) {
+  if (key == "atol") return recorded.value("tol", nlohmann::json());
+  const OdeNetOptions defaults;
+  nlohmann::json d;
+  detail::put_solve_config(d, defaults.solve);
+  detail::put_grad_config(d, defaults.grad);
+  return d.value(key, nlohmann::json());
+}
 
 bool same_data_dir(const nlohmann::json& a, const nlohmann::json& b) {
   if (!a.is_string() || !b.is_string()) return a == b;
@@ -335,17 +328,23 @@ void check_same_run(const Checkpoint& ck, const fs::path& path, const nlohmann::
   if (!recorded.is_object())
     throw IoError(cat("train odenet --resume: checkpoint '", path.string(), "': metadata '",
                       kConfigKey, "' is not a JSON object"));
-  for (const RunDefining& d : kRunDefining) {
-    const auto r = recorded.find(d.key);
-    if (r == recorded.end())
+  for (const ResumeKey& k : run_defining_keys()) {
+    const auto found = recorded.find(k.config_key);
+    nlohmann::json value;
+    if (found != recorded.end())
+      value = *found;
+    else if (k.may_be_absent)
+      value = absent_value(k.config_key, recorded);
+    if (value.is_null())
       throw IoError(cat("train odenet --resume: checkpoint '", path.string(),
-                        "': its config has no '", d.key, "'"));
-    const nlohmann::json& n = now.at(d.key);
-    const bool same = std::string_view(d.key) == "data" ? same_data_dir(*r, n) : *r == n;
+                        "': its config has no '", k.config_key, "'"));
+    const nlohmann::json& n = now.at(k.config_key);
+    const bool same =
+        std::string_view(k.config_key) == "data" ? same_data_dir(value, n) : value == n;
     if (!same)
-      throw InvalidArgument(cat("train odenet --resume: ", d.flag, " (", d.key, " = ", n.dump(),
-                                ") differs from the run being resumed (", d.key, " = ", r->dump(),
-                                ", recorded in '", path.string(),
+      throw InvalidArgument(cat("train odenet --resume: ", k.flag, " (", k.config_key, " = ",
+                                n.dump(), ") differs from the run being resumed (", k.config_key,
+                                " = ", value.dump(), ", recorded in '", path.string(),
                                 "'); a resumed run keeps the options that define it: resume with "
                                 "the recorded value, or start a new run with another --out"));
   }
@@ -403,9 +402,16 @@ void OdeNetOptions::validate() const {
                " / 128 is not a finite number; accepted: a smaller --lr"));
   if (threads < 1 || threads > kMaxThreads)
     refuse(cat("--threads = ", threads, "; accepted: an integer in [1, ", kMaxThreads, "]"));
-  if (!(tol >= kMinTol) || !std::isfinite(tol))
-    refuse(cat("--tol = ", num(tol), "; accepted: a finite number >= ", num(kMinTol),
-               " (the ODE block computes in float32, whose machine epsilon is 1.19e-07)"));
+  // --tol sets both; a run given --rtol or --atol apart is named by that flag.
+  const bool one_tol = solve.rtol == solve.atol;
+  const auto tolerance = [&](const char* flag, double v) {
+    if (!(v >= kMinTol) || !std::isfinite(v))
+      refuse(cat(one_tol ? "--tol" : flag, " = ", num(v), "; accepted: a finite number >= ",
+                 num(kMinTol),
+                 " (the ODE block computes in float32, whose machine epsilon is 1.19e-07)"));
+  };
+  tolerance("--rtol", solve.rtol);
+  tolerance("--atol", solve.atol);
   if (!(momentum >= 0 && momentum < 1))
     refuse(cat("momentum = ", num(momentum), "; accepted: [0, 1)"));
   if (stop_after < 0)
@@ -422,40 +428,51 @@ void OdeNetOptions::validate() const {
   if (model != "odenet" && model != "rknet" && model != "resnet")
     refuse(cat("--model '", model, "' is not known; accepted: ", models::image_model_names()));
   try {
-    ode::find_method(method);
+    ode::find_method(solve.method);
   } catch (const InvalidArgument& e) {
     refuse(cat("--method: ", e.what()));
   }
   if (model == "resnet") {
     // ResNet has no ODE block: a gradient method, solver or tolerance would be ignored.
     const OdeNetOptions defaults;
-    if (!grad.empty() && grad != "direct")
-      refuse(cat("--grad ", grad,
+    if (!grad.method.empty() && grad.method != "direct")
+      refuse(cat("--grad ", grad.method,
                  " does not apply to --model resnet, which has no ODE block and "
                  "is trained by backpropagation; accepted: direct, or leave --grad out"));
-    if (method != defaults.method)
-      refuse(cat("--method ", method,
+    if (solve.method != defaults.solve.method)
+      refuse(cat("--method ", solve.method,
                  " does not apply to --model resnet, which has no ODE block "
                  "(its residual blocks are not solved); leave --method out"));
-    if (tol != defaults.tol)
-      refuse(cat("--tol ", num(tol),
+    if (solve.rtol != defaults.solve.rtol || solve.atol != defaults.solve.atol)
+      refuse(cat("--tol ", num(solve.rtol),
                  " does not apply to --model resnet, which has no ODE block; "
                  "leave --tol out"));
-  } else if (!grad.empty()) {
-    grad::GradOptions g;
-    g.method = grad;
+    // Every other solver flag likewise, named by its flag (the config key with '-').
+    nlohmann::json now, def;
+    detail::put_solve_config(now, solve);
+    detail::put_solve_config(def, defaults.solve);
+    for (const auto& [key, value] : now.items())
+      if (key != "max_num_steps" && value != def[key]) {
+        std::string flag = key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        refuse(cat("--", flag, " ", value.dump(),
+                   " does not apply to --model resnet, which has no ODE block; leave it out"));
+      }
+  } else {
+    grad::GradOptions g = grad;
+    if (g.method.empty()) g.method = model == "rknet" ? "direct" : "adjoint";
     try {
       g.validate();
     } catch (const InvalidArgument& e) {
       refuse(cat("--grad: ", e.what()));
     }
+    try {
+      // In float, the type the block computes in.
+      solve.validate(0, 0, std::numeric_limits<float>::epsilon());
+    } catch (const InvalidArgument& e) {
+      refuse(cat("solver options: ", e.what()));
+    }
   }
-  models::ImageClassifierOptions m{.model = model, .method = method, .tol = tol, .grad = grad};
-  m.validate();
-  ode::SolveOptions s;
-  s.method = method;
-  s.rtol = s.atol = tol;
-  s.validate();
 }
 
 std::filesystem::path OdeNetOptions::data_dir() const {
@@ -515,8 +532,8 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   if (o.resume) {
     const Checkpoint ck = read_checkpoint(ckpt_path);
     check_same_run(ck, ckpt_path, config_object);
-    start_epoch = static_cast<int>(metadata_int(ck, ckpt_path, kEpochKey, 0, o.epochs, true));
-    start_batches = metadata_int(ck, ckpt_path, kEpochBatchesKey, 0, bpe, false, 0);
+    start_epoch = static_cast<int>(get_int_metadata(ck, kEpochKey, 0, o.epochs));
+    start_batches = get_int_metadata_or(ck, kEpochBatchesKey, 0, 0, bpe);
     if (start_batches > 0) {
       const auto it = ck.metadata.find(kEpochSumsKey);
       if (it == ck.metadata.end())
@@ -604,7 +621,8 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
         r = step(model, optimizer, x, labels, diverged);
       } catch (const SolveError& e) {
         throw SolveError(cat(where, ": ", e.what(), "; training may have diverged: ", hint(lr),
-                             ", or loosen --tol (now ", num(o.tol), ")"));
+                             ", or loosen --tol (now rtol ", num(o.solve.rtol), ", atol ",
+                             num(o.solve.atol), ")"));
       } catch (const InvalidArgument& e) {
         // The shapes are the trainer's own; what the block refuses here is a state that became
         // non-finite inside the network ("y0 has a non-finite value"), i.e. huge parameters.

@@ -17,6 +17,7 @@
 
 #include "common/text.hpp"
 #include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
@@ -59,7 +60,7 @@ void SpiralOptions::validate() const {
   at_least("--iters", iters, 1);
   at_least("--test-freq", test_freq, 1);
   at_least("--batch-size", batch_size, 1);
-  at_least("--max-steps", max_num_steps, 1);
+  at_least("--max-steps", solve.max_num_steps, 1);
   if (threads < 1 || threads > kMaxThreads)
     fail("--threads = ", threads, " is out of range; accepted: an integer in [1, ", kMaxThreads,
          "]");
@@ -69,8 +70,8 @@ void SpiralOptions::validate() const {
          "accepted: an integer in [0, ",
          iters - 1, "]");
   positive_finite("--lr", lr);
-  positive_finite("--rtol", rtol);
-  positive_finite("--atol", atol);
+  positive_finite("--rtol", solve.rtol);
+  positive_finite("--atol", solve.atol);
   positive_finite("t_end", t_end);
   // A window is batch_time consecutive points; batch_size of them are drawn without replacement
   // from the data_size - batch_time window starts (ode_demo's get_batch).
@@ -97,20 +98,12 @@ void SpiralOptions::validate() const {
       fail(flag, ": ", e.what());
     }
   };
-  named("--method", [&] { ode::find_method(method); });
-  named("--adjoint-norm", [&] { grad::parse_adjoint_norm(adjoint_norm); });
-  grad::GradOptions g;
-  g.method = grad;
-  named("--grad", [&] { g.validate(); });
-  ode::SolveOptions sopt;
-  sopt.method = method;
-  sopt.rtol = rtol;
-  sopt.atol = atol;
-  sopt.max_num_steps = max_num_steps;
+  named("--method", [&] { ode::find_method(solve.method); });
+  named("--grad", [&] { grad.validate(); });
   // In the scalar type the run trains in: float cannot resolve tolerances double can.
   const double eps = dtype == "float32" ? std::numeric_limits<float>::epsilon()
                                         : std::numeric_limits<double>::epsilon();
-  named("solver options", [&] { sopt.validate(0, 0, eps); });
+  named("solver options", [&] { solve.validate(0, 0, eps); });
 }
 
 namespace {
@@ -160,43 +153,51 @@ void init_spiral_field(nn::LayerField<Scalar>& field, std::uint64_t seed) {
   }
 }
 
-std::string config_json(const SpiralOptions& o) {
+nlohmann::json config_object(const SpiralOptions& o) {
   nlohmann::json j = {{"iters", o.iters},
                       {"batch_size", o.batch_size},
                       {"batch_time", o.batch_time},
                       {"lr", o.lr},
                       {"test_freq", o.test_freq},
                       {"seed", o.seed},
-                      {"method", o.method},
-                      {"rtol", o.rtol},
-                      {"atol", o.atol},
-                      {"max_num_steps", o.max_num_steps},
-                      {"grad", o.grad},
-                      {"adjoint_norm", o.adjoint_norm},
                       {"data_size", o.data_size},
                       {"t_end", o.t_end},
                       {"dtype", o.dtype},
                       {"optimizer", "rmsprop"}};
-  return j.dump();
+  detail::put_solve_config(j, o.solve);
+  detail::put_grad_config(j, o.grad);
+  return j;
+}
+
+std::string config_json(const SpiralOptions& o) {
+  return config_object(o).dump();
 }
 
 // The options that define a run: a resumed run must have the checkpoint's values (see
 // docs/training.md, "Resuming"). Left out on purpose: iters (a run may be extended), test_freq,
 // max_num_steps (a cap a valid run never reaches), threads, quiet, figures, warmup and out, which
-// change how it is run and reported, not what.
-constexpr ResumeKey kResumeKeys[] = {{"batch_size", "--batch-size"},
-                                     {"batch_time", "--batch-time"},
-                                     {"lr", "--lr"},
-                                     {"seed", "--seed"},
-                                     {"method", "--method"},
-                                     {"rtol", "--rtol"},
-                                     {"atol", "--atol"},
-                                     {"grad", "--grad"},
-                                     {"adjoint_norm", "--adjoint-norm"},
-                                     {"data_size", "data_size"},
-                                     {"t_end", "t_end"},
-                                     {"dtype", "--dtype"},
-                                     {"optimizer", "optimizer"}};
+// change how it is run and reported, not what. The solver and gradient options added after the
+// first checkpoints (options_config.hpp) follow the keys every spiral checkpoint has.
+std::vector<ResumeKey> resume_keys() {
+  std::vector<ResumeKey> keys = {{"batch_size", "--batch-size"},
+                                 {"batch_time", "--batch-time"},
+                                 {"lr", "--lr"},
+                                 {"seed", "--seed"},
+                                 {"method", "--method"},
+                                 {"rtol", "--rtol"},
+                                 {"atol", "--atol"},
+                                 {"grad", "--grad"},
+                                 {"adjoint_norm", "--adjoint-norm"},
+                                 {"data_size", "data_size"},
+                                 {"t_end", "t_end"},
+                                 {"dtype", "--dtype"},
+                                 {"optimizer", "optimizer"}};
+  keys.insert(keys.end(), std::begin(detail::kSolveResumeKeysAddedLater),
+              std::end(detail::kSolveResumeKeysAddedLater));
+  keys.insert(keys.end(), std::begin(detail::kGradResumeKeysAddedLater),
+              std::end(detail::kGradResumeKeysAddedLater));
+  return keys;
+}
 
 template <class Scalar>
 bool all_finite(std::span<const Scalar> v) {
@@ -251,7 +252,7 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
                            .height_px = 460,
                            .rows = 1,
                            .cols = 3,
-                           .title = "neuralode spiral demo (" + o.grad + ", " + o.method + ")"});
+                           .title = "neuralode spiral demo (" + o.grad.method + ", " + o.solve.method + ")"});
   const Color blue = cycle_color(0), orange = cycle_color(1);
   fig.panel(0, 0)
       .set_title("Trajectories")
@@ -306,7 +307,7 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
                                 .height_px = 420,
                                 .rows = 1,
                                 .cols = 2,
-                                .title = "Training (" + o.grad + ")"});
+                                .title = "Training (" + o.grad.method + ")"});
   training.panel(0, 0)
       .set_title("Whole-trajectory loss")
       .set_xlabel("iteration")
@@ -340,7 +341,8 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
                         "' does not exist (the first is written at iteration --test-freq); start "
                         "a new run without --resume in another --out"));
     resumed = read_checkpoint(ckpt_path);
-    require_same_config(*resumed, config_json(o), kResumeKeys, "spiral");
+    require_same_config(*resumed, config_json(o), resume_keys(), "spiral",
+                        config_json(SpiralOptions{}));
   }
 
   nn::set_num_threads(o.threads);
@@ -369,15 +371,8 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
       o.out / "metrics.jsonl",
       {.append = o.resume, .drop_after_iteration = o.resume ? start : -1, .iteration_key = "iter"});
 
-  grad::GradOptions gopt;
-  gopt.method = o.grad;
-  gopt.adjoint_norm = grad::parse_adjoint_norm(o.adjoint_norm);
-  auto method = grad::make_gradient_method<Scalar>(gopt);
-  ode::SolveOptions sopt;
-  sopt.method = o.method;
-  sopt.rtol = o.rtol;
-  sopt.atol = o.atol;
-  sopt.max_num_steps = o.max_num_steps;
+  auto method = grad::make_gradient_method<Scalar>(o.grad);
+  const ode::SolveOptions& sopt = o.solve;
 
   const Index B = o.batch_size, T = o.batch_time, n = 2 * B;
   const Index windows = o.data_size - o.batch_time;

@@ -35,7 +35,6 @@ void ImageClassifierOptions::validate() const {
   positive("num_classes", num_classes);
   positive("channels", channels);
   positive("resnet_blocks", resnet_blocks);
-  positive("max_num_steps", max_num_steps);
   // Two stride-2 4x4 convolutions after a 3x3 one: the smallest image that leaves 1x1 is 9x9.
   if (image_height < 9 || image_width < 9)
     throw InvalidArgument("image classifier: images of " + std::to_string(image_height) + "x" +
@@ -50,23 +49,25 @@ void ImageClassifierOptions::validate() const {
         std::to_string(image_height) + "x" + std::to_string(image_width) + ", channels " +
         std::to_string(channels) + ", num_classes " + std::to_string(num_classes) +
         "; accepted: image sides up to 1048576, channel and class counts up to 65536");
-  if (!(tol > 0) || !std::isfinite(tol))
-    throw InvalidArgument("image classifier: tol must be a finite number > 0, got " +
-                          std::to_string(tol));
   if (model == "resnet") {
-    if (!grad.empty() && grad != "direct")
-      throw InvalidArgument("image classifier: grad '" + grad +
+    if (!grad.method.empty() && grad.method != "direct")
+      throw InvalidArgument("image classifier: grad '" + grad.method +
                             "' does not apply to model resnet, which has no ODE block and is "
                             "trained by backpropagation; accepted: direct, or leave it empty");
   } else {
-    grad::GradOptions g;
+    try {
+      solve.validate();
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("image classifier: solve: ") + e.what());
+    }
+    grad::GradOptions g = grad;
     g.method = effective_grad();
     g.validate();
   }
 }
 
 std::string ImageClassifierOptions::effective_grad() const {
-  if (!grad.empty()) return grad;
+  if (!grad.method.empty()) return grad.method;
   return model == "rknet" ? "direct" : "adjoint";
 }
 
@@ -164,15 +165,8 @@ ImageClassifier<Scalar>::ImageClassifier(const ImageClassifierOptions& options)
     net_.add(std::move(middle));
   } else {
     OdeBlockOptions bo;
-    bo.solve.method = options_.method;
-    bo.solve.rtol = options_.tol;
-    bo.solve.atol = options_.tol;
-    bo.solve.step_size = options_.step_size;
-    bo.solve.max_num_steps = options_.max_num_steps;
-    // torchdiffeq's controller (plain I, exponent 1/5 for dopri5): the comparison in the paper's
-    // table is with its step counts. Our PI default (beta 0.04) shrinks steps after easy ones and
-    // took 5-6 dopri5 steps where the I controller takes fewer on this field.
-    bo.solve.controller = ode::Controller::i;
+    bo.solve = options_.solve;
+    bo.grad = options_.grad;
     bo.grad.method = options_.effective_grad();
     auto block = std::make_unique<OdeBlock<Scalar>>(b.ode_field(), bo);
     block_ = block.get();
@@ -238,8 +232,11 @@ std::string ImageClassifier<Scalar>::describe() const {
     << ", " << (block_ ? "ODE block " : "residual blocks ") << middle_params_ << ", head "
     << head_params_ << ")";
   if (block_)
-    s << "; " << options_.method << " at tol " << options_.tol << ", gradients by "
-      << options_.effective_grad();
+    s << "; " << options_.solve.method << " at tol " << options_.solve.rtol
+      << (options_.solve.atol != options_.solve.rtol
+              ? " (atol " + std::to_string(options_.solve.atol) + ")"
+              : std::string())
+      << ", gradients by " << options_.effective_grad();
   return s.str();
 }
 

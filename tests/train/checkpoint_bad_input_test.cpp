@@ -51,7 +51,8 @@ TEST(CheckpointBadInput, IntegerMetadataIsParsedStrictlyNamingFileKeyAndText) {
       {" 12", "' 12' is not an integer"},
       {"1.5", "'1.5' is not an integer"},
       {"99999999999999999999", "(out of the 64-bit range)"},
-      {"-1", "metadata 'epoch' = -1 is out of range; accepted: [0, 100]"},
+      {"-1", "metadata 'epoch' = -1 is out of range; accepted: an integer in [0, 100]"},
+      {"abc", "'abc' is not an integer; accepted: an integer in [0, 100]"},
       {"101", "= 101 is out of range"},
   };
   for (const auto& c : cases) {
