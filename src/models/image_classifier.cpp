@@ -18,12 +18,18 @@
 
 namespace neuralode::models {
 
-std::string image_model_names() {
-  return "odenet, rknet, resnet";
+namespace {
+
+bool is_registered(const std::string& name) {
+  for (const ImageModel& m : image_models())
+    if (m.name == name) return true;
+  return false;
 }
 
+}  // namespace
+
 void ImageClassifierOptions::validate() const {
-  if (model != "odenet" && model != "rknet" && model != "resnet")
+  if (!is_registered(model))
     throw InvalidArgument("image classifier: model '" + model +
                           "' is not known; accepted: " + image_model_names());
   auto positive = [](const char* name, Index v) {
@@ -49,7 +55,7 @@ void ImageClassifierOptions::validate() const {
         std::to_string(image_height) + "x" + std::to_string(image_width) + ", channels " +
         std::to_string(channels) + ", num_classes " + std::to_string(num_classes) +
         "; accepted: image sides up to 1048576, channel and class counts up to 65536");
-  if (model == "resnet") {
+  if (!find_image_model(model).has_ode_block) {
     if (!grad.method.empty() && grad.method != "direct")
       throw InvalidArgument("image classifier: grad '" + grad.method +
                             "' does not apply to model resnet, which has no ODE block and is "
@@ -68,7 +74,7 @@ void ImageClassifierOptions::validate() const {
 
 std::string ImageClassifierOptions::effective_grad() const {
   if (!grad.method.empty()) return grad.method;
-  return model == "rknet" ? "direct" : "adjoint";
+  return find_image_model(model).default_grad;
 }
 
 namespace {
@@ -158,7 +164,7 @@ ImageClassifier<Scalar>::ImageClassifier(const ImageClassifierOptions& options)
   auto down = b.downsampling();
   down_params_ = down->num_params();
   net_.add(std::move(down));
-  if (options_.model == "resnet") {
+  if (!find_image_model(options_.model).has_ode_block) {
     auto middle = std::make_unique<nn::Sequential<Scalar>>();
     for (int i = 0; i < options_.resnet_blocks; ++i) middle->add(b.res_block());
     middle_params_ = middle->num_params();

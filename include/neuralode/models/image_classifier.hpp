@@ -19,13 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/models/image_model_registry.hpp"  // image_model_names()
 #include "neuralode/models/ode_block.hpp"
 #include "neuralode/nn/sequential.hpp"
 
 namespace neuralode::models {
 
 struct ImageClassifierOptions {
-  // odenet | rknet | resnet.
+  // A name of the registry (image_model_registry.hpp): odenet | rknet | resnet.
   std::string model = "odenet";
   // ---- input and output
   Index image_channels = 1;
@@ -61,8 +62,6 @@ struct ImageClassifierOptions {
   std::string effective_grad() const;
 };
 
-// "odenet, rknet, resnet"
-std::string image_model_names();
 
 template <class Scalar>
 class ImageClassifier {

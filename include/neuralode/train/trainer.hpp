@@ -64,6 +64,9 @@ template <class Scalar, class Batch>
 class TrainingProgram {
  public:
   virtual ~TrainingProgram() = default;
+  // Once per run(), after SIGINT/SIGTERM handling is installed and before the first step (a
+  // program's banner: a signal from here on stops the run with a checkpoint).
+  virtual void start() {}
   // Fills `batch` for iteration `it` (1-based over the whole run) and sets what changes per
   // iteration (the learning rate of a schedule). Timed as part of the step.
   virtual void next_batch(std::int64_t it, Batch& batch) = 0;
@@ -131,6 +134,7 @@ class Trainer {
                       ProgressOptions{.start_iteration = start_iteration});
     // From here on SIGINT/SIGTERM finish the current step, write a checkpoint and stop.
     const StopSignal stop;
+    program.start();
     grad_.resize(static_cast<std::size_t>(model_.num_params()));
     Batch batch;
     TrainerStats stats;
