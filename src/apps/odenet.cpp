@@ -15,19 +15,19 @@
 #include <ostream>
 #include <sstream>
 
+#include "apps/odenet_common.hpp"
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
-#include "train/metric_columns.hpp"
-#include "train/options_config.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/cross_entropy.hpp"
 #include "neuralode/models/image_classifier.hpp"
+#include "neuralode/models/image_classifier_model.hpp"
 #include "neuralode/nn/init.hpp"
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/plot/figure.hpp"
+#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/image_data.hpp"
 #include "neuralode/train/lr_schedule.hpp"
 #include "neuralode/train/metrics_log.hpp"
@@ -36,10 +36,10 @@
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
-#include "train/memory_budget.hpp"
-#include "apps/odenet_common.hpp"
-#include "neuralode/models/image_classifier_model.hpp"
 #include "neuralode/train/trainer.hpp"
+#include "train/memory_budget.hpp"
+#include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 
 namespace neuralode::apps {
 
@@ -63,21 +63,14 @@ constexpr const char* kEpochBatchesKey = "epoch_batches";
 constexpr const char* kEpochSumsKey = "epoch_sums";
 using Clock = std::chrono::steady_clock;
 
-
 nlohmann::json config_json(const OdeNetOptions& o, const models::ImageClassifierOptions& m,
                            Index num_params) {
-  nlohmann::json j = {{"model", o.model},
-                      {"data", o.data_dir().string()},
-                      {"augment", o.augment},
-                      {"train_size", o.train_size},
-                      {"test_size", o.test_size},
-                      {"epochs", o.epochs},
-                      {"batch_size", o.batch_size},
-                      {"lr", o.lr},
-                      {"momentum", o.momentum},
-                      {"seed", o.seed},
-                      {"threads", o.threads},
-                      {"num_params", num_params},
+  nlohmann::json j = {{"model", o.model},           {"data", o.data_dir().string()},
+                      {"augment", o.augment},       {"train_size", o.train_size},
+                      {"test_size", o.test_size},   {"epochs", o.epochs},
+                      {"batch_size", o.batch_size}, {"lr", o.lr},
+                      {"momentum", o.momentum},     {"seed", o.seed},
+                      {"threads", o.threads},       {"num_params", num_params},
                       {"optimizer", "sgd"}};
   detail::put_solve_config(j, o.solve);
   j["tol"] = o.solve.rtol;  // the first checkpoints' name, from when rtol = atol = --tol
@@ -309,6 +302,10 @@ class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
   void resume_at(int epochs, Index batches, const EpochSums& sums) {
     saved_epochs_ = epochs, saved_batches_ = batches, saved_any_ = true;
     resumed_sums_ = sums;
+    if (batches == bpe_) {  // report_pending: the epoch's sums and learning rate, for its report
+      sums_ = sums;
+      lr_ = schedule_.lr_at(static_cast<std::int64_t>(epochs + 1) * bpe_ - 1);
+    }
   }
 
   // From here on SIGINT/SIGTERM only ask the loop to stop (after the iteration in progress, with
@@ -344,6 +341,9 @@ class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
   }
 
   bool report_due(std::int64_t it) const override { return it % bpe_ == 0; }
+  // A checkpoint of the old loop, written by a signal after an epoch's last batch and before its
+  // evaluation (epoch_batches = batches per epoch): that epoch's line comes first.
+  bool report_pending(std::int64_t) const override { return saved_batches_ == bpe_; }
 
   void report(std::int64_t it, MetricsRecord& rec) override {
     const int epoch = epoch_of(it);
@@ -414,9 +414,9 @@ class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
   // too many steps, a non-finite state): said with the iteration and the likely cause.
   [[noreturn]] void step_failed(std::int64_t it, const Error& e) override {
     if (dynamic_cast<const SolveError*>(&e) != nullptr)
-      throw SolveError(cat(where(it, false), ": ", e.what(), "; training may have diverged: ",
-                           hint(lr_), ", or loosen --tol (now rtol ", num(o_.solve.rtol),
-                           ", atol ", num(o_.solve.atol), ")"));
+      throw SolveError(cat(
+          where(it, false), ": ", e.what(), "; training may have diverged: ", hint(lr_),
+          ", or loosen --tol (now rtol ", num(o_.solve.rtol), ", atol ", num(o_.solve.atol), ")"));
     // The shapes are the trainer's own; what the block refuses here is a state that became
     // non-finite inside the network ("y0 has a non-finite value"), i.e. huge parameters.
     throw Error(cat(where(it, false), ": ", e.what(), "; training may have diverged: ", hint(lr_)));
@@ -434,8 +434,7 @@ class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
   }
 
   std::string where(std::int64_t it, bool after_report) const override {
-    if (after_report)
-      return cat(kWhere, ": after epoch ", epoch_of(it), " (iteration ", it, ")");
+    if (after_report) return cat(kWhere, ": after epoch ", epoch_of(it), " (iteration ", it, ")");
     return cat(kWhere, ": iteration ", it, " (epoch ", epoch_of(it), ", batch ", batch_of(it),
                " of ", bpe_, ")");
   }
@@ -445,9 +444,8 @@ class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
   int epoch_of(std::int64_t it) const { return static_cast<int>((it - 1) / bpe_) + 1; }
   Index batch_of(std::int64_t it) const { return (it - 1) % bpe_ + 1; }
   std::string hint(double lr) const {
-    return cat("the learning rate was ", num(lr), " (--lr ", num(o_.lr), " x batch ",
-               o_.batch_size, " / 128); ",
-               kept_text(ckpt_path_, saved_epochs_, saved_batches_, saved_any_),
+    return cat("the learning rate was ", num(lr), " (--lr ", num(o_.lr), " x batch ", o_.batch_size,
+               " / 128); ", kept_text(ckpt_path_, saved_epochs_, saved_batches_, saved_any_),
                "; start a new run with a lower --lr (e.g. --lr ", num(o_.lr / 10), ")");
   }
 
@@ -542,16 +540,16 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   result.metrics = o.out / "metrics.jsonl";
   models::ImageClassifierModel<Scalar> net(model);
   Trainer<Scalar, models::ImageBatch> trainer(
-      TrainerOptions{.checkpoint = ckpt_path,
-                     .metrics = result.metrics,
-                     .iterations = static_cast<std::int64_t>(o.epochs) * bpe,
-                     .last_iteration = static_cast<std::int64_t>(
-                                           o.stop_after > 0 ? std::min(o.stop_after, o.epochs)
-                                                            : o.epochs) *
-                                       bpe,
-                     .config = config,
-                     .resume = o.resume,
-                     .quiet = o.quiet},
+      TrainerOptions{
+          .checkpoint = ckpt_path,
+          .metrics = result.metrics,
+          .iterations = static_cast<std::int64_t>(o.epochs) * bpe,
+          .last_iteration = static_cast<std::int64_t>(
+                                o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs) *
+                            bpe,
+          .config = config,
+          .resume = o.resume,
+          .quiet = o.quiet},
       net, optimizer, log);
   OdeNetProgram program(o, model, data.test, batcher, schedule, optimizer, bpe, ckpt_path, log,
                         result);

@@ -62,9 +62,9 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
     // Uniform random pixels and labels: the timing of the layers does not depend on the images,
     // though the solver's NFE does a little.
     set.count = o.batch_size, set.height = 28, set.width = 28;
-    neuralode::detail::require_memory(kWhere, cat(o.batch_size, " random 28x28 images (--batch-size)"),
-                           static_cast<double>(o.batch_size) * 28 * 28 * sizeof(float),
-                           "use a smaller --batch-size");
+    neuralode::detail::require_memory(
+        kWhere, cat(o.batch_size, " random 28x28 images (--batch-size)"),
+        static_cast<double>(o.batch_size) * 28 * 28 * sizeof(float), "use a smaller --batch-size");
     nn::Rng rng(o.seed);
     set.pixels.resize(static_cast<std::size_t>(set.count * 28 * 28));
     for (float& p : set.pixels) p = static_cast<float>(rng.uniform());
@@ -131,6 +131,5 @@ OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
   r.peak_rss_bytes = peak_rss_bytes();
   return r;
 }
-
 
 }  // namespace neuralode::apps

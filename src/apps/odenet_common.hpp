@@ -25,7 +25,8 @@ inline double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-inline models::ImageClassifierOptions classifier_options(const OdeNetOptions& o, const train::ImageSet& data) {
+inline models::ImageClassifierOptions classifier_options(const OdeNetOptions& o,
+                                                         const train::ImageSet& data) {
   return {.model = o.model,
           .image_height = data.height,
           .image_width = data.width,
@@ -81,11 +82,13 @@ inline double training_bytes_lower_bound(const models::ImageClassifierOptions& m
   return per_image * static_cast<double>(batch) * sizeof(float);
 }
 
-inline void require_batch_fits(const char* where, const models::ImageClassifierOptions& m, Index batch) {
+inline void require_batch_fits(const char* where, const models::ImageClassifierOptions& m,
+                               Index batch) {
   neuralode::detail::require_memory(where,
-                         cat("a training step of ", m.model, " at --batch-size ", batch, " on ",
-                             m.image_height, "x", m.image_width, " images"),
-                         training_bytes_lower_bound(m, batch), "use a smaller --batch-size");
+                                    cat("a training step of ", m.model, " at --batch-size ", batch,
+                                        " on ", m.image_height, "x", m.image_width, " images"),
+                                    training_bytes_lower_bound(m, batch),
+                                    "use a smaller --batch-size");
 }
 
 }  // namespace neuralode::apps::odenet_internal

@@ -46,8 +46,8 @@ void OdeNetOptions::validate() const {
   const bool one_tol = solve.rtol == solve.atol;
   const auto tolerance = [&](const char* flag, double v) {
     if (!(v >= kMinTol) || !std::isfinite(v))
-      refuse(cat(one_tol ? "--tol" : flag, " = ", num(v), "; accepted: a finite number >= ",
-                 num(kMinTol),
+      refuse(cat(one_tol ? "--tol" : flag, " = ", num(v),
+                 "; accepted: a finite number >= ", num(kMinTol),
                  " (the ODE block computes in float32, whose machine epsilon is 1.19e-07)"));
   };
   tolerance("--rtol", solve.rtol);

@@ -15,9 +15,8 @@
 #include <random>
 #include <span>
 
+#include "apps/spiral_model.hpp"
 #include "common/text.hpp"
-#include "train/metric_columns.hpp"
-#include "train/options_config.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
@@ -27,15 +26,16 @@
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/plot/figure.hpp"
+#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
 #include "neuralode/train/trainer.hpp"
-#include "apps/spiral_model.hpp"
+#include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 
 namespace neuralode::apps {
 
@@ -156,16 +156,11 @@ void init_spiral_field(nn::LayerField<Scalar>& field, std::uint64_t seed) {
 }
 
 nlohmann::json config_object(const SpiralOptions& o) {
-  nlohmann::json j = {{"iters", o.iters},
-                      {"batch_size", o.batch_size},
-                      {"batch_time", o.batch_time},
-                      {"lr", o.lr},
-                      {"test_freq", o.test_freq},
-                      {"seed", o.seed},
-                      {"data_size", o.data_size},
-                      {"t_end", o.t_end},
-                      {"dtype", o.dtype},
-                      {"optimizer", "rmsprop"}};
+  nlohmann::json j = {{"iters", o.iters},           {"batch_size", o.batch_size},
+                      {"batch_time", o.batch_time}, {"lr", o.lr},
+                      {"test_freq", o.test_freq},   {"seed", o.seed},
+                      {"data_size", o.data_size},   {"t_end", o.t_end},
+                      {"dtype", o.dtype},           {"optimizer", "rmsprop"}};
   detail::put_solve_config(j, o.solve);
   detail::put_grad_config(j, o.grad);
   return j;
@@ -243,11 +238,12 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
     true_x[i] = truth(i, 0), true_y[i] = truth(i, 1);
     pred_x[i] = pred(i, 0), pred_y[i] = pred(i, 1);
   }
-  Figure fig(FigureOptions{.width_px = 1500,
-                           .height_px = 460,
-                           .rows = 1,
-                           .cols = 3,
-                           .title = "neuralode spiral demo (" + o.grad.method + ", " + o.solve.method + ")"});
+  Figure fig(FigureOptions{
+      .width_px = 1500,
+      .height_px = 460,
+      .rows = 1,
+      .cols = 3,
+      .title = "neuralode spiral demo (" + o.grad.method + ", " + o.solve.method + ")"});
   const Color blue = cycle_color(0), orange = cycle_color(1);
   fig.panel(0, 0)
       .set_title("Trajectories")
@@ -372,15 +368,15 @@ class SpiralProgram final : public TrainingProgram<Scalar, SpiralBatch<Scalar>> 
   }
 
   void report(std::int64_t it, MetricsRecord& rec) override {
-    test_loss_ = solver_call(it, "whole-trajectory test solve", [&] {
-      return whole_trajectory_loss();
-    });
+    test_loss_ =
+        solver_call(it, "whole-trajectory test solve", [&] { return whole_trajectory_loss(); });
     if (!std::isfinite(test_loss_))
       throw diverged_error(it, cat("the whole-trajectory loss is ", num(test_loss_)));
     const auto now = std::chrono::steady_clock::now();
     const double ms =
         std::chrono::duration<double, std::milli>(now - t_window_).count() / steps_window_;
-    rec.add("loss", test_loss_)
+    rec.add("iter", it)
+        .add("loss", test_loss_)
         .add("train_loss", train_loss_)
         .add("nfe_forward", static_cast<double>(nfe_f_window_) / steps_window_)
         .add("nfe_backward", static_cast<double>(nfe_b_window_) / steps_window_)
@@ -527,16 +523,15 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
   for (Index i = 0; i < T; ++i)
     batch_t[static_cast<std::size_t>(i)] = static_cast<Scalar>(t_all[static_cast<std::size_t>(i)]);
   SpiralModel<Scalar> model(field, o.solve, o.grad, batch_t);
-  Trainer<Scalar, SpiralBatch<Scalar>> trainer(
-      TrainerOptions{.checkpoint = ckpt_path,
-                     .metrics = o.out / "metrics.jsonl",
-                     .metrics_iteration_key = "iter",
-                     .iterations = o.iters,
-                     .config = config_json(o),
-                     .resume = o.resume,
-                     .quiet = o.quiet,
-                     .warmup = o.warmup},
-      model, optimizer, log);
+  Trainer<Scalar, SpiralBatch<Scalar>> trainer(TrainerOptions{.checkpoint = ckpt_path,
+                                                              .metrics = o.out / "metrics.jsonl",
+                                                              .metrics_iteration_key = "iter",
+                                                              .iterations = o.iters,
+                                                              .config = config_json(o),
+                                                              .resume = o.resume,
+                                                              .quiet = o.quiet,
+                                                              .warmup = o.warmup},
+                                               model, optimizer, log);
   SpiralProgram<Scalar> program(o, truth, all_t, field, rng, trainer);
   const TrainerStats stats = trainer.run(program, start);
   double test_loss = program.test_loss();

@@ -47,8 +47,8 @@ class SpiralModel final : public models::Model<Scalar, SpiralBatch<Scalar>> {
     dl_.resize(T, n);
     const ode::Solution<Scalar>* sol = nullptr;
     try {
-      sol = &method_->forward(field_, ConstMatrixView<Scalar>(batch.y0.data(), B, 2), times_,
-                              solve_);
+      sol =
+          &method_->forward(field_, ConstMatrixView<Scalar>(batch.y0.data(), B, 2), times_, solve_);
     } catch (const SolveError& e) {
       throw SolveError(neuralode::detail::cat("forward solve: ", e.what()));
     }

@@ -72,8 +72,8 @@ void add_solve_flags(CLI::App& cmd, ode::SolveOptions& o, const std::string& met
          "--controller", [&o](const std::string& w) { o.controller = ode::parse_controller(w); },
          "Step-size controller: i, pi (Gustafsson; --pi-beta), pid (diffrax's PIDController; "
          "--pcoeff, --icoeff, --dcoeff)")
-      ->check(library_word([](const std::string& w) { ode::parse_controller(w); },
-                           "one of i, pi, pid"))
+      ->check(
+          library_word([](const std::string& w) { ode::parse_controller(w); }, "one of i, pi, pid"))
       ->default_str(std::string(ode::to_string(o.controller)));
   cmd.add_option("--pi-beta", o.pi_beta, "beta of the PI controller (Hairer & Wanner's 0.04)")
       ->check(finite_real())

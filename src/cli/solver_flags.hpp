@@ -47,11 +47,11 @@ void add_grad_flags(CLI::App& cmd, grad::GradOptions& g, const std::string& grad
 // The names declared by add_solve_flags and add_grad_flags, in order (tests check every command
 // accepts each one).
 inline constexpr const char* kSolveFlagNames[] = {
-    "--method",  "--rtol",   "--atol",   "--step-size", "--first-step",
-    "--max-steps", "--controller", "--pi-beta", "--pcoeff", "--icoeff",
-    "--dcoeff",  "--safety", "--ifactor", "--dfactor"};
+    "--method",    "--rtol",       "--atol",    "--step-size", "--first-step",
+    "--max-steps", "--controller", "--pi-beta", "--pcoeff",    "--icoeff",
+    "--dcoeff",    "--safety",     "--ifactor", "--dfactor"};
 inline constexpr const char* kGradFlagNames[] = {
-    "--grad",        "--adjoint-method",   "--adjoint-rtol",      "--adjoint-atol",
+    "--grad",         "--adjoint-method",   "--adjoint-rtol",      "--adjoint-atol",
     "--adjoint-norm", "--checkpoint-every", "--binomial-snapshots"};
 
 }  // namespace neuralode::cli

@@ -11,10 +11,10 @@
 #include "cli/flags.hpp"
 #include "cli/solver_flags.hpp"
 #include "common/text.hpp"
+#include "neuralode/apps/odenet.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/image_classifier.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/apps/odenet.hpp"
 
 namespace neuralode::cli {
 

@@ -9,9 +9,9 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/solver_flags.hpp"
+#include "neuralode/apps/spiral.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/apps/spiral.hpp"
 
 namespace neuralode::cli {
 

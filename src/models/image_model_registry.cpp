@@ -36,8 +36,7 @@ std::string image_model_names() {
 const ImageModel& find_image_model(std::string_view name) {
   for (const ImageModel& m : rows())
     if (m.name == name) return m;
-  throw InvalidArgument(
-      detail::cat("unknown model '", name, "'; accepted: ", image_model_names()));
+  throw InvalidArgument(detail::cat("unknown model '", name, "'; accepted: ", image_model_names()));
 }
 
 std::string image_model_help() {

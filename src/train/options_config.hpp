@@ -50,7 +50,7 @@ inline void put_grad_config(nlohmann::json& j, const grad::GradOptions& g) {
 // its own history: ODE-Net records rtol = atol as "tol"). max_num_steps is left out on purpose:
 // it is a cap a valid run never reaches, and may change on resume.
 inline constexpr train::ResumeKey kSolveResumeKeysAddedLater[] = {
-    {"step_size", "--step-size", true}, {"first_step", "--first-step", true},
+    {"step_size", "--step-size", true},   {"first_step", "--first-step", true},
     {"controller", "--controller", true}, {"pi_beta", "--pi-beta", true},
     {"pcoeff", "--pcoeff", true},         {"icoeff", "--icoeff", true},
     {"dcoeff", "--dcoeff", true},         {"safety", "--safety", true},

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/apps/odenet.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/image_data.hpp"
-#include "neuralode/apps/odenet.hpp"
 #include "support/expect_error.hpp"
 #include "support/stripe_images.hpp"
 #include "support/temp_dir.hpp"

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/apps/spiral.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
-#include "neuralode/apps/spiral.hpp"
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
 
@@ -222,10 +222,10 @@ TEST(SpiralBadInput, ACheckpointWithoutTheOptionsAddedLaterResumesAsIfItHeldTheD
   const fs::path path = dir / "run/checkpoint.safetensors";
   Checkpoint ck = read_checkpoint(path);
   auto config = nlohmann::json::parse(ck.metadata.at(kConfigKey));
-  for (const char* key : {"step_size", "first_step", "controller", "pi_beta", "pcoeff", "icoeff",
-                          "dcoeff", "safety", "ifactor", "dfactor", "adjoint_method",
-                          "adjoint_rtol", "adjoint_atol", "checkpoint_every",
-                          "binomial_snapshots"}) {
+  for (const char* key :
+       {"step_size", "first_step", "controller", "pi_beta", "pcoeff", "icoeff", "dcoeff", "safety",
+        "ifactor", "dfactor", "adjoint_method", "adjoint_rtol", "adjoint_atol", "checkpoint_every",
+        "binomial_snapshots"}) {
     ASSERT_TRUE(config.contains(key)) << key;
     config.erase(key);
   }

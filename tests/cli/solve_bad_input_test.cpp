@@ -76,7 +76,8 @@ TEST(CliSolveBadInput, NumericFlagsOutOfRangeNameTheFlagAndTheRange) {
 
 TEST(CliSolveBadInput, WordFlagsListTheAcceptedWords) {
   expect_refused(kSolve + "--format xml", {"--format: must be one of csv, json; got 'xml'"});
-  expect_refused(kSolve + "--controller p", {"--controller: unknown step-size controller 'p'; accepted: i, pi, pid"});
+  expect_refused(kSolve + "--controller p",
+                 {"--controller: unknown step-size controller 'p'; accepted: i, pi, pid"});
   expect_refused(kSolve + "--method rk45", {"unknown method 'rk45'", "dopri5", "tsit5"});
   expect_refused("solve --problem lorenz", {"unknown problem 'lorenz'", "arenstorf"});
 }

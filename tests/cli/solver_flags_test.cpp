@@ -18,7 +18,7 @@ using neuralode::test_support::run_cli;
 using neuralode::test_support::TempDir;
 
 struct Command {
-  std::string args;  // the command, with whatever it requires to parse
+  std::string args;            // the command, with whatever it requires to parse
   bool solver_control = true;  // false: bench memory, which offers --method only of the solver's
   bool grad = true;            // false: solve, which differentiates nothing
 };
@@ -75,8 +75,7 @@ TEST(CliSolverFlags, ABadValueIsRefusedWithTheSameMessageByEveryCommand) {
        false, true},
       {"--adjoint-method magic", "neuralode: --adjoint-method: unknown method 'magic'", false,
        true},
-      {"--adjoint-rtol -1", "neuralode: --adjoint-rtol: must be a finite number >= 0", false,
-       true},
+      {"--adjoint-rtol -1", "neuralode: --adjoint-rtol: must be a finite number >= 0", false, true},
       {"--adjoint-atol nan", "neuralode: --adjoint-atol: must be a finite number >= 0", false,
        true},
       {"--adjoint-norm half",

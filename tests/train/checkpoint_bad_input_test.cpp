@@ -125,7 +125,8 @@ TEST(CheckpointBadInput, IterationMustBeANonNegativeInteger) {
   const std::string msg = message_of<IoError>([&] {
     get_iteration(with_metadata({{kIterationKey, "-1"}}));
   });
-  EXPECT_TRUE(contains(msg, "metadata 'iteration' = -1 is out of range; accepted: an integer >= 0")) << msg;
+  EXPECT_TRUE(contains(msg, "metadata 'iteration' = -1 is out of range; accepted: an integer >= 0"))
+      << msg;
 }
 
 TEST(CheckpointBadInput, ResumeConfigComparesEachKeyNamingTheFlagAndBothValues) {

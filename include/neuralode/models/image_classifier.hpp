@@ -62,7 +62,6 @@ struct ImageClassifierOptions {
   std::string effective_grad() const;
 };
 
-
 template <class Scalar>
 class ImageClassifier {
  public:

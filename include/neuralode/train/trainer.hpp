@@ -75,8 +75,9 @@ class TrainingProgram {
   virtual void after_step(std::int64_t /*it*/, const models::BatchLoss& /*loss*/,
                           const models::NfeReport& /*nfe*/, double /*seconds*/) {}
   // Whether iteration `it` ends a report period (test_freq steps, an epoch). Then report()
-  // evaluates and fills the metrics line (the iteration key is added by the trainer), which the
-  // trainer writes, followed by a checkpoint.
+  // evaluates and fills the metrics line, which must hold TrainerOptions::metrics_iteration_key
+  // (a resume drops the lines after its checkpoint by it); the trainer writes the line, then a
+  // checkpoint.
   virtual bool report_due(std::int64_t it) const = 0;
   virtual void report(std::int64_t it, MetricsRecord& record) = 0;
   // The program's state in a checkpoint of iteration `it` beyond parameters, optimizer state and
@@ -107,8 +108,8 @@ template <class Scalar, class Batch>
 class Trainer {
  public:
   // The model, optimizer and stream must outlive the trainer.
-  Trainer(TrainerOptions options, models::Model<Scalar, Batch>& model,
-          Optimizer<Scalar>& optimizer, std::ostream& log)
+  Trainer(TrainerOptions options, models::Model<Scalar, Batch>& model, Optimizer<Scalar>& optimizer,
+          std::ostream& log)
       : options_(std::move(options)), model_(model), optimizer_(optimizer), log_(log) {}
 
   // Sums the gradient over the processes of a data-parallel run, in place, before it is checked
@@ -168,13 +169,7 @@ class Trainer {
       program.after_step(it, loss, nfe, seconds);
       if (!options_.quiet) progress.update(it, loss.loss, nfe.forward, nfe.backward);
       const bool reported = program.report_due(it);
-      if (reported) {
-        MetricsRecord record;
-        record.add(options_.metrics_iteration_key, it);
-        program.report(it, record);
-        metrics.write(record);
-        save(program, it, true);
-      }
+      if (reported) report_and_save(program, metrics, it);
       if (stop.requested()) {
         if (last_checkpoint_ != it) save(program, it, false);
         if (!options_.quiet) progress.finish();
