@@ -191,6 +191,39 @@ TEST(OdeNetBadInput, ResumeWithOptionsOtherThanTheRunsIsRefusedNamingBoth) {
   EXPECT_EQ(train_odenet(r, std::cout).epochs.size(), 1u);
 }
 
+// Checkpoints written before the solver and gradient options were nested (issue 13) hold only
+// model, method, tol and grad of them: they resume, compared with the defaults (atol with the
+// recorded tol, as rtol = atol = --tol then).
+TEST(OdeNetBadInput, ACheckpointWithoutTheOptionsAddedLaterResumesAsIfItHeldTheDefaults) {
+  Tiny t("odenet");
+  t.o.stop_after = 1;
+  train_odenet(t.o, std::cout);
+  const fs::path path = t.o.out / "checkpoint.safetensors";
+  Checkpoint ck = read_checkpoint(path);
+  auto config = nlohmann::json::parse(ck.metadata.at(kConfigKey));
+  for (const char* key : {"rtol", "atol", "step_size", "first_step", "max_num_steps",
+                          "controller", "pi_beta", "pcoeff", "icoeff", "dcoeff", "safety",
+                          "ifactor", "dfactor", "adjoint_method", "adjoint_rtol", "adjoint_atol",
+                          "adjoint_norm", "checkpoint_every", "binomial_snapshots"}) {
+    ASSERT_TRUE(config.contains(key)) << key;
+    config.erase(key);
+  }
+  ck.metadata[kConfigKey] = config.dump(2);
+  write_checkpoint(path, ck);
+  OdeNetOptions r = t.o;
+  r.resume = true, r.stop_after = 0;
+  r.solve.controller = ode::Controller::pi;
+  EXPECT_MENTIONS(message_of<InvalidArgument>([&] { train_odenet(r, std::cout); }),
+                  "--controller (controller = \"pi\") differs from the run being resumed "
+                  "(controller = \"i\"");
+  r.solve.controller = OdeNetOptions{}.solve.controller;
+  r.solve.atol = 1e-4;
+  EXPECT_MENTIONS(message_of<InvalidArgument>([&] { train_odenet(r, std::cout); }),
+                  "--atol (atol = 0.0001) differs from the run being resumed (atol = 0.001");
+  r.solve.atol = r.solve.rtol;
+  EXPECT_EQ(train_odenet(r, std::cout).epochs.size(), 1u);
+}
+
 // Issue 21: a checkpoint with non-numeric metadata ended in "internal error: stoi".
 TEST(OdeNetBadInput, DamagedCheckpointMetadataIsNamed) {
   Tiny t;

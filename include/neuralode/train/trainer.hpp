@@ -80,6 +80,10 @@ class TrainingProgram {
   // checkpoint.
   virtual bool report_due(std::int64_t it) const = 0;
   virtual void report(std::int64_t it, MetricsRecord& record) = 0;
+  // True when a resumed run's checkpoint was written after the last step of a report period but
+  // before its report (older programs checked for a signal there): run() then reports and
+  // checkpoints `start_iteration` before the first step.
+  virtual bool report_pending(std::int64_t /*start_iteration*/) const { return false; }
   // The program's state in a checkpoint of iteration `it` beyond parameters, optimizer state and
   // iteration (an RNG, epoch counters). `complete` is false for a checkpoint a signal forced
   // inside a report period (it must hold what a resume needs to finish that period).
@@ -140,6 +144,8 @@ class Trainer {
     Batch batch;
     TrainerStats stats;
     stats.last_iteration = start_iteration;
+    if (options_.resume && program.report_pending(start_iteration))
+      report_and_save(program, metrics, start_iteration);
     for (std::int64_t it = start_iteration + 1; it <= last; ++it) {
       const auto t0 = Clock::now();
       program.next_batch(it, batch);
@@ -191,6 +197,14 @@ class Trainer {
   }
   static bool all_finite(const std::vector<Scalar>& v) {
     return all_finite<Scalar>(std::span<const Scalar>(v));
+  }
+
+  void report_and_save(TrainingProgram<Scalar, Batch>& program, MetricsLog& metrics,
+                       std::int64_t it) {
+    MetricsRecord record;
+    program.report(it, record);
+    metrics.write(record);
+    save(program, it, true);
   }
 
   void save(TrainingProgram<Scalar, Batch>& program, std::int64_t it, bool complete) {
