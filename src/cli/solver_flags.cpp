@@ -37,9 +37,10 @@ constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 
 void add_solve_flags(CLI::App& cmd, ode::SolveOptions& o, const std::string& method_help,
                      SolveFlagSet which) {
-  cmd.add_option("--method", o.method, method_help + ": " + ode::method_names())
-      ->check(library_word([](const std::string& w) { ode::find_method(w); }, "a method name"))
-      ->capture_default_str();
+  if (which.method)
+    cmd.add_option("--method", o.method, method_help + ": " + ode::method_names())
+        ->check(library_word([](const std::string& w) { ode::find_method(w); }, "a method name"))
+        ->capture_default_str();
   if (which.tolerances) {
     cmd.add_option("--rtol", o.rtol,
                    "Relative tolerance per accepted step (adaptive methods); refused below the "

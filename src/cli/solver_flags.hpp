@@ -23,8 +23,11 @@
 namespace neuralode::cli {
 
 // Which solver flags a command offers. Every command offers all of them except where one cannot
-// apply: `bench memory` steps a fixed grid of --steps (no error control, no step-size flags).
+// apply: `bench memory` steps a fixed grid of --steps (no error control, no step-size flags);
+// `bench solvers` has lists of methods and tolerances and its own --max-steps default, and
+// measures adaptive steps (no --step-size).
 struct SolveFlagSet {
+  bool method = true;      // --method
   bool tolerances = true;  // --rtol, --atol
   bool step_size = true;   // --step-size
   bool control = true;     // --first-step, --controller, --pi-beta, --pcoeff, --icoeff, --dcoeff,

@@ -201,10 +201,10 @@ TEST(OdeNetBadInput, ACheckpointWithoutTheOptionsAddedLaterResumesAsIfItHeldTheD
   const fs::path path = t.o.out / "checkpoint.safetensors";
   Checkpoint ck = read_checkpoint(path);
   auto config = nlohmann::json::parse(ck.metadata.at(kConfigKey));
-  for (const char* key : {"rtol", "atol", "step_size", "first_step", "max_num_steps",
-                          "controller", "pi_beta", "pcoeff", "icoeff", "dcoeff", "safety",
-                          "ifactor", "dfactor", "adjoint_method", "adjoint_rtol", "adjoint_atol",
-                          "adjoint_norm", "checkpoint_every", "binomial_snapshots"}) {
+  for (const char* key :
+       {"rtol", "atol", "step_size", "first_step", "max_num_steps", "controller", "pi_beta",
+        "pcoeff", "icoeff", "dcoeff", "safety", "ifactor", "dfactor", "adjoint_method",
+        "adjoint_rtol", "adjoint_atol", "adjoint_norm", "checkpoint_every", "binomial_snapshots"}) {
     ASSERT_TRUE(config.contains(key)) << key;
     config.erase(key);
   }
