@@ -88,7 +88,8 @@ void add_train_odenet_command(CLI::App& root) {
       ->check(integer_at_least(0, INT32_MAX));
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
-      "Ctrl-C (SIGINT) or SIGTERM: the current iteration finishes, a checkpoint is written and "
+      "Models (--model):\n" + models::image_model_help() +
+      "\nCtrl-C (SIGINT) or SIGTERM: the current iteration finishes, a checkpoint is written and "
       "the program exits with 128 + the signal; --resume continues exactly there. A diverging "
       "run (NaN/Inf loss, gradient or parameters) stops with exit 2 and keeps its last good "
       "checkpoint.");
