@@ -10,7 +10,7 @@
 using namespace neuralode;
 
 int main() {
-  models::ImageClassifier<float> net({.model = "odenet", .tol = 1e-3});  // 28x28, 10 classes
+  models::ImageClassifier<float> net({.model = "odenet"});  // tol 1e-3  // 28x28, 10 classes
   net.init(/*seed=*/0);
   const Index batch = 8, pixels = net.input_features();
   Matrix<float> x(batch, pixels), logits(batch, 10), dlogits(batch, 10);

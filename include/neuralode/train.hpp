@@ -13,3 +13,4 @@
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
+#include "neuralode/train/trainer.hpp"

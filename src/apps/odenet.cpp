@@ -15,18 +15,19 @@
 #include <ostream>
 #include <sstream>
 
+#include "apps/odenet_common.hpp"
 #include "common/atomic_file.hpp"
 #include "common/text.hpp"
-#include "train/metric_columns.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/cross_entropy.hpp"
 #include "neuralode/models/image_classifier.hpp"
+#include "neuralode/models/image_classifier_model.hpp"
 #include "neuralode/nn/init.hpp"
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/plot/figure.hpp"
+#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/image_data.hpp"
 #include "neuralode/train/lr_schedule.hpp"
 #include "neuralode/train/metrics_log.hpp"
@@ -35,7 +36,10 @@
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
+#include "neuralode/train/trainer.hpp"
 #include "train/memory_budget.hpp"
+#include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 
 namespace neuralode::apps {
 
@@ -46,6 +50,7 @@ using namespace neuralode::plot;
 using detail::cat;
 using detail::num;
 namespace fs = std::filesystem;
+using namespace odenet_internal;
 
 namespace {
 
@@ -58,96 +63,21 @@ constexpr const char* kEpochBatchesKey = "epoch_batches";
 constexpr const char* kEpochSumsKey = "epoch_sums";
 using Clock = std::chrono::steady_clock;
 
-// The ODE block computes in float: a tolerance below float's machine epsilon (1.19e-7) cannot be
-// met, and the adaptive solver would shrink its steps until they underflow.
-constexpr double kMinTol = 1.2e-7;
-constexpr int kMaxThreads = 1024;
-constexpr Index kMaxBatch = Index{1} << 31;
-// A cap on the ODE block's solver steps per solve while training: valid runs take 3-30 steps, a
-// field blown up by a diverging run can need millions, which would look like a hang; past the cap
-// the solve throws SolveError, reported with the iteration (see train_odenet).
-constexpr std::int64_t kMaxBlockSteps = 100000;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-models::ImageClassifierOptions classifier_options(const OdeNetOptions& o, const ImageSet& data) {
-  return {.model = o.model,
-          .image_height = data.height,
-          .image_width = data.width,
-          .num_classes = data.num_classes,
-          .method = o.method,
-          .tol = o.tol,
-          .grad = o.grad,
-          .max_num_steps = kMaxBlockSteps};
-}
-
 nlohmann::json config_json(const OdeNetOptions& o, const models::ImageClassifierOptions& m,
                            Index num_params) {
-  return {{"model", o.model},
-          {"method", o.method},
-          {"tol", o.tol},
-          {"grad", o.model == "resnet" ? "direct" : m.effective_grad()},
-          {"data", o.data_dir().string()},
-          {"augment", o.augment},
-          {"train_size", o.train_size},
-          {"test_size", o.test_size},
-          {"epochs", o.epochs},
-          {"batch_size", o.batch_size},
-          {"lr", o.lr},
-          {"momentum", o.momentum},
-          {"seed", o.seed},
-          {"threads", o.threads},
-          {"num_params", num_params},
-          {"optimizer", "sgd"}};
+  nlohmann::json j = {{"model", o.model},           {"data", o.data_dir().string()},
+                      {"augment", o.augment},       {"train_size", o.train_size},
+                      {"test_size", o.test_size},   {"epochs", o.epochs},
+                      {"batch_size", o.batch_size}, {"lr", o.lr},
+                      {"momentum", o.momentum},     {"seed", o.seed},
+                      {"threads", o.threads},       {"num_params", num_params},
+                      {"optimizer", "sgd"}};
+  detail::put_solve_config(j, o.solve);
+  j["tol"] = o.solve.rtol;  // the first checkpoints' name, from when rtol = atol = --tol
+  detail::put_grad_config(j, o.grad);
+  j["grad"] = m.effective_grad();  // resnet's is direct (the registry's default)
+  return j;
 }
-
-// True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or Inf, and one NaN
-// makes the sum NaN. One pass over the parameters, negligible beside a training iteration.
-template <class Scalar>
-bool all_finite(std::span<const Scalar> v) {
-  Scalar acc = 0;
-  for (Scalar x : v) acc += x * Scalar(0);
-  return acc == Scalar(0);
-}
-
-// One SGD step on a batch: forward, cross-entropy and its gradient, backward, optimizer. Shared by
-// training and the benchmark so that both time the same work; buffers are kept between steps.
-// A non-finite loss or gradient is found before the step (the parameters stay as they were) and
-// non-finite parameters after it; `diverged` then names what became non-finite ("" otherwise).
-template <class Scalar>
-struct TrainStep {
-  Matrix<Scalar> logits, dlogits;
-  std::vector<Scalar> grads;
-
-  models::ClassificationResult operator()(models::ImageClassifier<Scalar>& model,
-                                          Optimizer<Scalar>& optimizer, const Matrix<float>& x,
-                                          const std::vector<int>& labels, std::string& diverged) {
-    diverged.clear();
-    logits.resize(x.rows(), model.num_classes());
-    dlogits.resize(x.rows(), model.num_classes());
-    grads.resize(static_cast<std::size_t>(model.num_params()));
-    model.forward(ConstMatrixView<Scalar>(x.data(), x.rows(), x.cols()),
-                  MatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()));
-    MatrixView<Scalar> dv(dlogits.data(), dlogits.rows(), dlogits.cols());
-    const auto r = models::softmax_cross_entropy<Scalar>(
-        ConstMatrixView<Scalar>(logits.data(), logits.rows(), logits.cols()), labels, &dv);
-    if (!std::isfinite(r.loss)) {
-      diverged = cat("the training loss became ", num(r.loss));
-      return r;
-    }
-    model.backward(ConstMatrixView<Scalar>(dlogits.data(), dlogits.rows(), dlogits.cols()), grads);
-    if (!all_finite<Scalar>(grads)) {
-      diverged = "the gradient became non-finite (NaN or Inf)";
-      return r;
-    }
-    optimizer.step(model.params(), grads);
-    if (!all_finite<Scalar>(model.params()))
-      diverged = "the parameters became non-finite (NaN or Inf) after the SGD step";
-    return r;
-  }
-};
 
 struct Evaluation {
   double loss = 0, accuracy = 0;
@@ -209,27 +139,6 @@ void write_training_figure(const OdeNetOptions& o, const std::filesystem::path& 
   fig.save(path);
 }
 
-// The data directory, with a message for the default data set when it is not installed.
-fs::path existing_data_dir(const OdeNetOptions& o, const char* where) {
-  const fs::path dir = o.data_dir();
-  std::error_code ec;
-  if (o.data == "fashion-mnist" && !fs::exists(dir, ec))
-    throw InvalidArgument(cat(where, ": --data fashion-mnist: Fashion-MNIST is not installed (no ",
-                              dir.string(),
-                              "); install Debian's dataset-fashion-mnist (scripts/install-deps "
-                              "does), or give --data DIR, a directory with the four MNIST-style "
-                              "IDX files"));
-  if (!fs::is_directory(dir, ec))
-    throw InvalidArgument(
-        cat(where, ": --data ", o.data, ": ", dir,
-            fs::exists(dir, ec) ? " is not a directory" : " does not exist",
-            "; accepted: fashion-mnist, or a directory with the four "
-            "MNIST-style IDX files (train|t10k)-(images-idx3|labels-idx1)-ubyte"
-            "[.gz]",
-            std::string_view(where) == "bench odenet" ? ", or random (random pixels)" : ""));
-  return dir;
-}
-
 // The first train_size / test_size images (0 = all) of the data; reads only those.
 ImageData load_data(const OdeNetOptions& o, const char* where) {
   const fs::path dir = existing_data_dir(o, where);
@@ -250,73 +159,45 @@ ImageData load_data(const OdeNetOptions& o, const char* where) {
   return d;
 }
 
-// A lower bound on the bytes one training step of `m` at `batch` images keeps: the batch itself
-// and the outputs of the down-sampling convolutions, normalisations and activations, each held
-// once for the forward pass and once as its cotangent in the backward pass (float). The ODE
-// block's own storage, which depends on the steps the solver takes, comes on top. At batch 128 on
-// 28x28 images this is 161 MiB; `bench odenet --data random` measured 354 (odenet), 382 (rknet)
-// and 419 MiB (resnet) of peak RSS there, one thread.
-double training_bytes_lower_bound(const models::ImageClassifierOptions& m, Index batch) {
-  const double C = static_cast<double>(m.channels);
-  const double h1 = static_cast<double>(m.image_height - 2),
-               w1 = static_cast<double>(m.image_width - 2);
-  const double h2 = std::floor((h1 + 2 - 4) / 2) + 1, w2 = std::floor((w1 + 2 - 4) / 2) + 1;
-  const double h3 = std::floor((h2 + 2 - 4) / 2) + 1, w3 = std::floor((w2 + 2 - 4) / 2) + 1;
-  const double per_image = static_cast<double>(m.image_height * m.image_width) +
-                           2 * (3 * C * h1 * w1 + 3 * C * h2 * w2 + C * h3 * w3);
-  return per_image * static_cast<double>(batch) * sizeof(float);
-}
-
-void require_batch_fits(const char* where, const models::ImageClassifierOptions& m, Index batch) {
-  detail::require_memory(where,
-                         cat("a training step of ", m.model, " at --batch-size ", batch, " on ",
-                             m.image_height, "x", m.image_width, " images"),
-                         training_bytes_lower_bound(m, batch), "use a smaller --batch-size");
-}
-
 // ---- resuming --------------------------------------------------------------------------------
-
-// The integer metadata `key` of a checkpoint in [lo, hi]; `fallback` when absent and not required.
-// IoError naming the file, the key and the text otherwise (std::stoi's "stoi" said none of it).
-std::int64_t metadata_int(const Checkpoint& ck, const fs::path& path, const char* key,
-                          std::int64_t lo, std::int64_t hi, bool required,
-                          std::int64_t fallback = 0) {
-  const auto it = ck.metadata.find(key);
-  if (it == ck.metadata.end()) {
-    if (!required) return fallback;
-    throw IoError(cat("train odenet: checkpoint '", path.string(), "' has no '", key,
-                      "' in its metadata; it was not written by `train odenet`"));
-  }
-  const std::string& text = it->second;
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    throw IoError(cat("train odenet: checkpoint '", path.string(), "': metadata '", key, "' = '",
-                      text, "'; accepted: an integer in [", lo, ", ", hi, "]"));
-  return v;
-}
 
 // The options that define a run, as config.json names them, and the flag each comes from. A
 // resumed run must match the checkpoint in all of them: the data order, the crops, the schedule
 // and the optimizer's state all depend on them, so a change would make the resumed run a
 // different one while metrics.jsonl and config.json describe it as one run.
-struct RunDefining {
-  const char* key;
-  const char* flag;
-};
-constexpr RunDefining kRunDefining[] = {{"model", "--model"},
-                                        {"method", "--method"},
-                                        {"tol", "--tol"},
-                                        {"grad", "--grad"},
-                                        {"data", "--data"},
-                                        {"augment", "--no-augment"},
-                                        {"train_size", "--train-size"},
-                                        {"test_size", "--test-size"},
-                                        {"epochs", "--epochs"},
-                                        {"batch_size", "--batch-size"},
-                                        {"lr", "--lr"},
-                                        {"momentum", "momentum"},
-                                        {"seed", "--seed"}};
+std::vector<ResumeKey> run_defining_keys() {
+  std::vector<ResumeKey> keys = {{"model", "--model"},
+                                 {"method", "--method"},
+                                 {"tol", "--tol"},
+                                 {"atol", "--atol", true},
+                                 {"grad", "--grad"},
+                                 {"adjoint_norm", "--adjoint-norm", true},
+                                 {"data", "--data"},
+                                 {"augment", "--no-augment"},
+                                 {"train_size", "--train-size"},
+                                 {"test_size", "--test-size"},
+                                 {"epochs", "--epochs"},
+                                 {"batch_size", "--batch-size"},
+                                 {"lr", "--lr"},
+                                 {"momentum", "momentum"},
+                                 {"seed", "--seed"}};
+  keys.insert(keys.end(), std::begin(detail::kSolveResumeKeysAddedLater),
+              std::end(detail::kSolveResumeKeysAddedLater));
+  keys.insert(keys.end(), std::begin(detail::kGradResumeKeysAddedLater),
+              std::end(detail::kGradResumeKeysAddedLater));
+  return keys;
+}
+
+// What a checkpoint written before an option existed ran with: the default, and for atol the
+// recorded tol (rtol = atol = --tol then).
+nlohmann::json absent_value(const std::string& key, const nlohmann::json& recorded) {
+  if (key == "atol") return recorded.value("tol", nlohmann::json());
+  const OdeNetOptions defaults;
+  nlohmann::json d;
+  detail::put_solve_config(d, defaults.solve);
+  detail::put_grad_config(d, defaults.grad);
+  return d.value(key, nlohmann::json());
+}
 
 bool same_data_dir(const nlohmann::json& a, const nlohmann::json& b) {
   if (!a.is_string() || !b.is_string()) return a == b;
@@ -335,17 +216,23 @@ void check_same_run(const Checkpoint& ck, const fs::path& path, const nlohmann::
   if (!recorded.is_object())
     throw IoError(cat("train odenet --resume: checkpoint '", path.string(), "': metadata '",
                       kConfigKey, "' is not a JSON object"));
-  for (const RunDefining& d : kRunDefining) {
-    const auto r = recorded.find(d.key);
-    if (r == recorded.end())
+  for (const ResumeKey& k : run_defining_keys()) {
+    const auto found = recorded.find(k.config_key);
+    nlohmann::json value;
+    if (found != recorded.end())
+      value = *found;
+    else if (k.may_be_absent)
+      value = absent_value(k.config_key, recorded);
+    if (value.is_null())
       throw IoError(cat("train odenet --resume: checkpoint '", path.string(),
-                        "': its config has no '", d.key, "'"));
-    const nlohmann::json& n = now.at(d.key);
-    const bool same = std::string_view(d.key) == "data" ? same_data_dir(*r, n) : *r == n;
+                        "': its config has no '", k.config_key, "'"));
+    const nlohmann::json& n = now.at(k.config_key);
+    const bool same =
+        std::string_view(k.config_key) == "data" ? same_data_dir(value, n) : value == n;
     if (!same)
-      throw InvalidArgument(cat("train odenet --resume: ", d.flag, " (", d.key, " = ", n.dump(),
-                                ") differs from the run being resumed (", d.key, " = ", r->dump(),
-                                ", recorded in '", path.string(),
+      throw InvalidArgument(cat("train odenet --resume: ", k.flag, " (", k.config_key, " = ",
+                                n.dump(), ") differs from the run being resumed (", k.config_key,
+                                " = ", value.dump(), ", recorded in '", path.string(),
                                 "'); a resumed run keeps the options that define it: resume with "
                                 "the recorded value, or start a new run with another --out"));
   }
@@ -389,87 +276,198 @@ std::string kept_text(const fs::path& ckpt, int epochs_done, Index batches_done,
              ") is kept in '", ckpt.string(), "'");
 }
 
-}  // namespace
+// The image classifiers' part of the training loop: epochs of shuffled, cropped batches with
+// odenet_mnist's learning-rate schedule, an evaluation on the test set and a metrics line after
+// each epoch, the epoch counters (and, for a checkpoint a signal forced inside an epoch, that
+// epoch's partial sums) in the checkpoint, and the messages of a diverging run.
+class OdeNetProgram final : public TrainingProgram<float, models::ImageBatch> {
+ public:
+  using Scalar = float;
+  OdeNetProgram(const OdeNetOptions& o, models::ImageClassifier<Scalar>& model,
+                const ImageSet& test, ImageBatcher& batcher, const MultiStepLr& schedule,
+                Optimizer<Scalar>& optimizer, std::int64_t bpe, const fs::path& ckpt_path,
+                std::ostream& log, OdeNetResult& result)
+      : o_(o),
+        model_(model),
+        test_(test),
+        batcher_(batcher),
+        schedule_(schedule),
+        optimizer_(optimizer),
+        bpe_(bpe),
+        ckpt_path_(ckpt_path),
+        log_(log),
+        result_(result) {}
 
-void OdeNetOptions::validate() const {
-  auto refuse = [](const std::string& what) { throw InvalidArgument("odenet: " + what); };
-  if (epochs < 1) refuse(cat("--epochs = ", epochs, "; accepted: an integer >= 1"));
-  if (batch_size < 1 || batch_size > kMaxBatch)
-    refuse(cat("--batch-size = ", batch_size, "; accepted: an integer in [1, ", kMaxBatch, "]"));
-  if (!(lr > 0) || !std::isfinite(lr))
-    refuse(cat("--lr = ", num(lr), "; accepted: a finite number > 0"));
-  if (!std::isfinite(lr * static_cast<double>(batch_size) / 128.0))
-    refuse(cat("--lr = ", num(lr), " scaled by --batch-size ", batch_size,
-               " / 128 is not a finite number; accepted: a smaller --lr"));
-  if (threads < 1 || threads > kMaxThreads)
-    refuse(cat("--threads = ", threads, "; accepted: an integer in [1, ", kMaxThreads, "]"));
-  if (!(tol >= kMinTol) || !std::isfinite(tol))
-    refuse(cat("--tol = ", num(tol), "; accepted: a finite number >= ", num(kMinTol),
-               " (the ODE block computes in float32, whose machine epsilon is 1.19e-07)"));
-  if (!(momentum >= 0 && momentum < 1))
-    refuse(cat("momentum = ", num(momentum), "; accepted: [0, 1)"));
-  if (stop_after < 0)
-    refuse(cat("--stop-after = ", stop_after, "; accepted: an integer >= 0 (0 = never)"));
-  if (train_size < 0)
-    refuse(cat("--train-size = ", train_size, "; accepted: an integer >= 0 (0 = all)"));
-  if (test_size < 0)
-    refuse(cat("--test-size = ", test_size, "; accepted: an integer >= 0 (0 = all)"));
-  if (data.empty())
-    refuse(
-        "--data is empty; accepted: fashion-mnist or a directory with the four MNIST-style "
-        "IDX files");
-  // The words, each named by its flag with the accepted ones listed.
-  if (model != "odenet" && model != "rknet" && model != "resnet")
-    refuse(cat("--model '", model, "' is not known; accepted: ", models::image_model_names()));
-  try {
-    ode::find_method(method);
-  } catch (const InvalidArgument& e) {
-    refuse(cat("--method: ", e.what()));
-  }
-  if (model == "resnet") {
-    // ResNet has no ODE block: a gradient method, solver or tolerance would be ignored.
-    const OdeNetOptions defaults;
-    if (!grad.empty() && grad != "direct")
-      refuse(cat("--grad ", grad,
-                 " does not apply to --model resnet, which has no ODE block and "
-                 "is trained by backpropagation; accepted: direct, or leave --grad out"));
-    if (method != defaults.method)
-      refuse(cat("--method ", method,
-                 " does not apply to --model resnet, which has no ODE block "
-                 "(its residual blocks are not solved); leave --method out"));
-    if (tol != defaults.tol)
-      refuse(cat("--tol ", num(tol),
-                 " does not apply to --model resnet, which has no ODE block; "
-                 "leave --tol out"));
-  } else if (!grad.empty()) {
-    grad::GradOptions g;
-    g.method = grad;
-    try {
-      g.validate();
-    } catch (const InvalidArgument& e) {
-      refuse(cat("--grad: ", e.what()));
+  // A resumed run: `epochs` finished and `batches` of the next one (with their sums) done.
+  void resume_at(int epochs, Index batches, const EpochSums& sums) {
+    saved_epochs_ = epochs, saved_batches_ = batches, saved_any_ = true;
+    resumed_sums_ = sums;
+    if (batches == bpe_) {  // report_pending: the epoch's sums and learning rate, for its report
+      sums_ = sums;
+      lr_ = schedule_.lr_at(static_cast<std::int64_t>(epochs + 1) * bpe_ - 1);
     }
   }
-  models::ImageClassifierOptions m{.model = model, .method = method, .tol = tol, .grad = grad};
-  m.validate();
-  ode::SolveOptions s;
-  s.method = method;
-  s.rtol = s.atol = tol;
-  s.validate();
-}
 
-std::filesystem::path OdeNetOptions::data_dir() const {
-  return data == "fashion-mnist" ? std::filesystem::path(kFashionMnistDir)
-                                 : std::filesystem::path(data);
-}
+  // From here on SIGINT/SIGTERM only ask the loop to stop (after the iteration in progress, with
+  // a checkpoint); before, while the data are read, they end the process (nothing is lost).
+  void start() override {
+    if (!o_.quiet) log_ << model_.describe() << "\n";
+  }
 
-std::vector<std::int64_t> OdeNetOptions::lr_milestones(std::int64_t batches_per_epoch) const {
-  std::vector<std::int64_t> m;
-  for (int e : {60, 100, 140})
-    m.push_back(static_cast<std::int64_t>(std::llround(static_cast<double>(epochs) * e / 160.0 *
-                                                       static_cast<double>(batches_per_epoch))));
-  return m;
-}
+  void next_batch(std::int64_t it, models::ImageBatch& batch) override {
+    const int epoch = epoch_of(it);
+    if (epoch != epoch_) {
+      // The first batch of an epoch, or of a resumed run inside one.
+      epoch_ = epoch;
+      batcher_.start_epoch(static_cast<std::uint64_t>(epoch - 1));
+      const Index done = batch_of(it) - 1;
+      sums_ = done > 0 ? resumed_sums_ : EpochSums{};
+      if (done > 0) batcher_.skip(done);
+    }
+    batcher_.next(batch.x, batch.labels);
+    lr_ = schedule_.lr_at(it - 1);
+    optimizer_.set_learning_rate(lr_);
+  }
+
+  void after_step(std::int64_t, const models::BatchLoss& r, const models::NfeReport& nfe,
+                  double seconds) override {
+    sums_.seconds += seconds;
+    sums_.loss += r.loss * static_cast<double>(r.samples);
+    sums_.correct += r.correct;
+    sums_.seen += r.samples;
+    ++sums_.batches;
+    sums_.nfe_forward += static_cast<double>(nfe.forward);
+    sums_.nfe_backward += static_cast<double>(nfe.backward);
+  }
+
+  bool report_due(std::int64_t it) const override { return it % bpe_ == 0; }
+  // A checkpoint of the old loop, written by a signal after an epoch's last batch and before its
+  // evaluation (epoch_batches = batches per epoch): that epoch's line comes first.
+  bool report_pending(std::int64_t) const override { return saved_batches_ == bpe_; }
+
+  void report(std::int64_t it, MetricsRecord& rec) override {
+    const int epoch = epoch_of(it);
+    Evaluation test;
+    const auto failed = [&](const char* what) {
+      return cat(kWhere, ": evaluating epoch ", epoch, " on the test set: ", what,
+                 "; training may have diverged: ", hint(lr_));
+    };
+    try {
+      test = evaluate(model_, test_, o_.batch_size);
+    } catch (const SolveError& e) {
+      throw SolveError(failed(e.what()));
+    } catch (const InvalidArgument& e) {
+      throw Error(failed(e.what()));
+    }
+    if (!std::isfinite(test.loss))
+      throw Error(cat(kWhere, ": epoch ", epoch, " (iteration ", it,
+                      "): training diverged: the test loss became ", num(test.loss), "; ",
+                      hint(lr_)));
+    const auto seen = static_cast<double>(sums_.seen), batches = static_cast<double>(sums_.batches);
+    const OdeNetEpoch e{.epoch = epoch,
+                        .train_loss = sums_.loss / seen,
+                        .train_accuracy = static_cast<double>(sums_.correct) / seen,
+                        .test_loss = test.loss,
+                        .test_accuracy = test.accuracy,
+                        .nfe_forward = sums_.nfe_forward / batches,
+                        .nfe_backward = sums_.nfe_backward / batches,
+                        .seconds = sums_.seconds,
+                        .peak_rss_bytes = peak_rss_bytes()};
+    result_.epochs.push_back(e);
+    rec.add("epoch", epoch)
+        .add("iteration", it)
+        .add("train_loss", e.train_loss)
+        .add("train_accuracy", e.train_accuracy)
+        .add("test_loss", e.test_loss)
+        .add("test_accuracy", e.test_accuracy)
+        .add("test_error", 1.0 - e.test_accuracy)
+        .add("nfe_forward", e.nfe_forward)
+        .add("nfe_backward", e.nfe_backward)
+        .add("seconds", e.seconds)
+        .add("peak_rss_bytes", static_cast<std::int64_t>(e.peak_rss_bytes))
+        .add("lr", lr_);
+    if (!o_.quiet) {
+      std::ostringstream line;
+      line << std::fixed << std::setprecision(4) << "epoch " << epoch << "/" << o_.epochs
+           << "  train loss " << e.train_loss << "  test accuracy " << std::setprecision(2)
+           << 100 * e.test_accuracy << " %  nfe " << std::setprecision(1) << e.nfe_forward << "/"
+           << e.nfe_backward << "  " << std::setprecision(1) << e.seconds << " s  peak "
+           << static_cast<double>(e.peak_rss_bytes) / (1 << 20) << " MiB";
+      if (is_terminal(log_)) log_ << "\n";
+      log_ << line.str() << "\n";
+    }
+  }
+
+  void put_state(Checkpoint& ck, std::int64_t it, bool complete) override {
+    // After an epoch's report: that epoch is finished. Inside an epoch: the epochs before it,
+    // and the batches and sums of this one.
+    const int epochs_done = complete ? epoch_of(it) : epoch_of(it) - 1;
+    ck.metadata[kEpochKey] = std::to_string(epochs_done);
+    if (!complete) {
+      ck.metadata[kEpochBatchesKey] = std::to_string(sums_.batches);
+      ck.metadata[kEpochSumsKey] = sums_.to_json();
+    }
+    saved_epochs_ = epochs_done, saved_batches_ = complete ? 0 : sums_.batches, saved_any_ = true;
+  }
+
+  // The ODE block's solver fails on a field blown up by a diverging run (step size underflow,
+  // too many steps, a non-finite state): said with the iteration and the likely cause.
+  [[noreturn]] void step_failed(std::int64_t it, const Error& e) override {
+    if (dynamic_cast<const SolveError*>(&e) != nullptr)
+      throw SolveError(cat(
+          where(it, false), ": ", e.what(), "; training may have diverged: ", hint(lr_),
+          ", or loosen --tol (now rtol ", num(o_.solve.rtol), ", atol ", num(o_.solve.atol), ")"));
+    // The shapes are the trainer's own; what the block refuses here is a state that became
+    // non-finite inside the network ("y0 has a non-finite value"), i.e. huge parameters.
+    throw Error(cat(where(it, false), ": ", e.what(), "; training may have diverged: ", hint(lr_)));
+  }
+
+  [[noreturn]] void diverged(std::int64_t it, Divergence what,
+                             const models::BatchLoss& loss) override {
+    const std::string text =
+        what == Divergence::loss       ? cat("the training loss became ", num(loss.loss))
+        : what == Divergence::gradient ? std::string("the gradient became non-finite (NaN or Inf)")
+                                       : std::string(
+                                             "the parameters became non-finite (NaN or Inf) after "
+                                             "the SGD step");
+    throw Error(cat(where(it, false), ": training diverged: ", text, "; ", hint(lr_)));
+  }
+
+  std::string where(std::int64_t it, bool after_report) const override {
+    if (after_report) return cat(kWhere, ": after epoch ", epoch_of(it), " (iteration ", it, ")");
+    return cat(kWhere, ": iteration ", it, " (epoch ", epoch_of(it), ", batch ", batch_of(it),
+               " of ", bpe_, ")");
+  }
+
+ private:
+  static constexpr const char* kWhere = "train odenet";
+  int epoch_of(std::int64_t it) const { return static_cast<int>((it - 1) / bpe_) + 1; }
+  Index batch_of(std::int64_t it) const { return (it - 1) % bpe_ + 1; }
+  std::string hint(double lr) const {
+    return cat("the learning rate was ", num(lr), " (--lr ", num(o_.lr), " x batch ", o_.batch_size,
+               " / 128); ", kept_text(ckpt_path_, saved_epochs_, saved_batches_, saved_any_),
+               "; start a new run with a lower --lr (e.g. --lr ", num(o_.lr / 10), ")");
+  }
+
+  const OdeNetOptions& o_;
+  models::ImageClassifier<Scalar>& model_;
+  const ImageSet& test_;
+  ImageBatcher& batcher_;
+  const MultiStepLr& schedule_;
+  Optimizer<Scalar>& optimizer_;
+  std::int64_t bpe_;
+  fs::path ckpt_path_;
+  std::ostream& log_;
+  OdeNetResult& result_;
+  int epoch_ = 0;
+  EpochSums sums_, resumed_sums_;
+  double lr_ = 0;
+  int saved_epochs_ = 0;
+  Index saved_batches_ = 0;
+  bool saved_any_ = false;
+};
+
+}  // namespace
 
 OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   using Scalar = float;
@@ -493,11 +491,6 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   models::ImageClassifier<Scalar> model(mo);
   OdeNetResult result;
   result.num_params = model.num_params();
-  // From here on SIGINT/SIGTERM only ask the loop to stop (after the iteration in progress, with
-  // a checkpoint); before, while the data are read, they end the process (nothing is lost).
-  StopSignal stop;
-  if (!o.quiet) log << model.describe() << "\n";
-
   ImageBatcher batcher(
       data.train,
       {.batch_size = o.batch_size, .shuffle = true, .augment = o.augment, .seed = o.seed});
@@ -515,8 +508,8 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
   if (o.resume) {
     const Checkpoint ck = read_checkpoint(ckpt_path);
     check_same_run(ck, ckpt_path, config_object);
-    start_epoch = static_cast<int>(metadata_int(ck, ckpt_path, kEpochKey, 0, o.epochs, true));
-    start_batches = metadata_int(ck, ckpt_path, kEpochBatchesKey, 0, bpe, false, 0);
+    start_epoch = static_cast<int>(get_int_metadata(ck, kEpochKey, 0, o.epochs));
+    start_batches = get_int_metadata_or(ck, kEpochBatchesKey, 0, 0, bpe);
     if (start_batches > 0) {
       const auto it = ck.metadata.find(kEpochSumsKey);
       if (it == ck.metadata.end())
@@ -544,341 +537,30 @@ OdeNetResult train_odenet(const OdeNetOptions& o, std::ostream& log) {
     model.init(o.seed);
   }
   detail::write_file_atomically(o.out / "config.json", config + "\n", "odenet: cannot write");
-  MetricsLog metrics(o.out / "metrics.jsonl",
-                     {.append = o.resume, .drop_after_iteration = o.resume ? start_iteration : -1});
-  result.metrics = metrics.path();
-
-  Progress progress(static_cast<std::int64_t>(o.epochs) * bpe, log, !o.quiet && is_terminal(log),
-                    ProgressOptions{.start_iteration = start_iteration});
-  Matrix<float> x;
-  std::vector<int> labels;
-  TrainStep<Scalar> step;
-  std::string diverged;
-  std::int64_t iteration = start_iteration;
-  // What is on disk, for the messages of a run that fails.
-  int saved_epochs = start_epoch;
-  Index saved_batches = start_batches;
-  bool saved_any = o.resume;
-
-  auto save = [&](int epochs_done, Index batches_done, const EpochSums* sums) {
-    Checkpoint ck;
-    put_params<Scalar>(ck, model.param_views(), model.params());
-    put_optimizer_state<Scalar>(ck, optimizer.state());
-    put_iteration(ck, iteration);
-    ck.metadata[kEpochKey] = std::to_string(epochs_done);
-    if (sums != nullptr) {
-      ck.metadata[kEpochBatchesKey] = std::to_string(batches_done);
-      ck.metadata[kEpochSumsKey] = sums->to_json();
-    }
-    ck.metadata[kConfigKey] = config;
-    write_checkpoint(ckpt_path, ck);
-    result.checkpoint = ckpt_path;
-    saved_epochs = epochs_done, saved_batches = batches_done, saved_any = true;
-  };
-  const auto hint = [&](double lr) {
-    return cat("the learning rate was ", num(lr), " (--lr ", num(o.lr), " x batch ", o.batch_size,
-               " / 128); ", kept_text(ckpt_path, saved_epochs, saved_batches, saved_any),
-               "; start a new run with a lower --lr (e.g. --lr ", num(o.lr / 10), ")");
-  };
-
-  const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
-  for (int epoch = start_epoch + 1; epoch <= last_epoch; ++epoch) {
-    batcher.start_epoch(static_cast<std::uint64_t>(epoch - 1));
-    EpochSums sums;
-    if (epoch == start_epoch + 1 && start_batches > 0) {
-      sums = resumed_sums;
-      batcher.skip(start_batches);
-    }
-    while (true) {
-      const auto t0 = Clock::now();
-      if (!batcher.next(x, labels)) break;
-      ++iteration;
-      const double lr = schedule.lr_at(iteration - 1);
-      optimizer.set_learning_rate(lr);
-      const std::string where = cat(kWhere, ": iteration ", iteration, " (epoch ", epoch,
-                                    ", batch ", sums.batches + 1, " of ", bpe, ")");
-      models::ClassificationResult r;
-      // The ODE block's solver fails on a field blown up by a diverging run (step size underflow,
-      // too many steps, a non-finite state): said with the iteration and the likely cause.
-      try {
-        r = step(model, optimizer, x, labels, diverged);
-      } catch (const SolveError& e) {
-        throw SolveError(cat(where, ": ", e.what(), "; training may have diverged: ", hint(lr),
-                             ", or loosen --tol (now ", num(o.tol), ")"));
-      } catch (const InvalidArgument& e) {
-        // The shapes are the trainer's own; what the block refuses here is a state that became
-        // non-finite inside the network ("y0 has a non-finite value"), i.e. huge parameters.
-        throw Error(cat(where, ": ", e.what(), "; training may have diverged: ", hint(lr)));
-      }
-      if (!diverged.empty())
-        throw Error(cat(where, ": training diverged: ", diverged, "; ", hint(lr)));
-      sums.seconds += seconds_since(t0);
-      sums.loss += r.loss * static_cast<double>(x.rows());
-      sums.correct += r.correct;
-      sums.seen += x.rows();
-      ++sums.batches;
-      sums.nfe_forward += static_cast<double>(model.last_nfe_forward());
-      sums.nfe_backward += static_cast<double>(model.last_nfe_backward());
-      if (!o.quiet)
-        progress.update(iteration, r.loss, model.last_nfe_forward(), model.last_nfe_backward());
-      if (stop.requested()) {
-        save(epoch - 1, sums.batches, &sums);
-        if (!o.quiet) progress.finish();
-        throw stop.interrupted(where, ckpt_path);
-      }
-    }
-    Evaluation test;
-    try {
-      test = evaluate(model, data.test, o.batch_size);
-    } catch (const SolveError& e) {
-      throw SolveError(cat(kWhere, ": evaluating epoch ", epoch, " on the test set: ", e.what(),
-                           "; training may have diverged: ", hint(schedule.lr_at(iteration - 1))));
-    } catch (const InvalidArgument& e) {
-      throw Error(cat(kWhere, ": evaluating epoch ", epoch, " on the test set: ", e.what(),
-                      "; training may have diverged: ", hint(schedule.lr_at(iteration - 1))));
-    }
-    if (!std::isfinite(test.loss))
-      throw Error(cat(kWhere, ": epoch ", epoch, " (iteration ", iteration,
-                      "): training diverged: the test loss became ", num(test.loss), "; ",
-                      hint(schedule.lr_at(iteration - 1))));
-    const auto seen = static_cast<double>(sums.seen), batches = static_cast<double>(sums.batches);
-    OdeNetEpoch e{.epoch = epoch,
-                  .train_loss = sums.loss / seen,
-                  .train_accuracy = static_cast<double>(sums.correct) / seen,
-                  .test_loss = test.loss,
-                  .test_accuracy = test.accuracy,
-                  .nfe_forward = sums.nfe_forward / batches,
-                  .nfe_backward = sums.nfe_backward / batches,
-                  .seconds = sums.seconds,
-                  .peak_rss_bytes = peak_rss_bytes()};
-    result.epochs.push_back(e);
-    MetricsRecord rec;
-    rec.add("epoch", epoch)
-        .add("iteration", iteration)
-        .add("train_loss", e.train_loss)
-        .add("train_accuracy", e.train_accuracy)
-        .add("test_loss", e.test_loss)
-        .add("test_accuracy", e.test_accuracy)
-        .add("test_error", 1.0 - e.test_accuracy)
-        .add("nfe_forward", e.nfe_forward)
-        .add("nfe_backward", e.nfe_backward)
-        .add("seconds", e.seconds)
-        .add("peak_rss_bytes", static_cast<std::int64_t>(e.peak_rss_bytes))
-        .add("lr", schedule.lr_at(iteration - 1));
-    metrics.write(rec);
-    if (!o.quiet) {
-      std::ostringstream line;
-      line << std::fixed << std::setprecision(4) << "epoch " << epoch << "/" << o.epochs
-           << "  train loss " << e.train_loss << "  test accuracy " << std::setprecision(2)
-           << 100 * e.test_accuracy << " %  nfe " << std::setprecision(1) << e.nfe_forward << "/"
-           << e.nfe_backward << "  " << std::setprecision(1) << e.seconds << " s  peak "
-           << static_cast<double>(e.peak_rss_bytes) / (1 << 20) << " MiB";
-      if (is_terminal(log)) log << "\n";
-      log << line.str() << "\n";
-    }
-    save(epoch, 0, nullptr);
-    if (stop.requested()) {
-      if (!o.quiet) progress.finish();
-      throw stop.interrupted(cat(kWhere, ": after epoch ", epoch, " (iteration ", iteration, ")"),
-                             ckpt_path);
-    }
-  }
-  if (!o.quiet) progress.finish();
-  if (result.checkpoint.empty() && saved_any) result.checkpoint = ckpt_path;
+  result.metrics = o.out / "metrics.jsonl";
+  models::ImageClassifierModel<Scalar> net(model);
+  Trainer<Scalar, models::ImageBatch> trainer(
+      TrainerOptions{
+          .checkpoint = ckpt_path,
+          .metrics = result.metrics,
+          .iterations = static_cast<std::int64_t>(o.epochs) * bpe,
+          .last_iteration = static_cast<std::int64_t>(
+                                o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs) *
+                            bpe,
+          .config = config,
+          .resume = o.resume,
+          .quiet = o.quiet},
+      net, optimizer, log);
+  OdeNetProgram program(o, model, data.test, batcher, schedule, optimizer, bpe, ckpt_path, log,
+                        result);
+  if (o.resume) program.resume_at(start_epoch, start_batches, resumed_sums);
+  trainer.run(program, start_iteration);
+  if (trainer.last_checkpoint() >= 0) result.checkpoint = ckpt_path;
   if (o.figures) {
     result.training_figure = o.out / "training.png";
     write_training_figure(o, result.training_figure);
   }
   return result;
-}
-
-OdeNetBenchResult bench_odenet(const OdeNetBenchOptions& b) {
-  using Scalar = float;
-  constexpr const char* kWhere = "bench odenet";
-  const OdeNetOptions& o = b.run;
-  o.validate();
-  if (b.iters < 1)
-    throw InvalidArgument(cat(kWhere, ": --iters = ", b.iters, "; accepted: an integer >= 1"));
-  if (b.warmup < 0)
-    throw InvalidArgument(cat(kWhere, ": --warmup = ", b.warmup, "; accepted: an integer >= 0"));
-  nn::set_num_threads(o.threads);
-  OdeNetBenchResult r{
-      .model = o.model, .iters = b.iters, .batch_size = o.batch_size, .threads = o.threads};
-  ImageSet set;
-  // Random pixels when asked for (--data random), or when the default data set is not installed
-  // and allow_random_data; an explicitly named directory must be readable.
-  std::error_code ec;
-  const bool random = o.data == "random" || (o.data == "fashion-mnist" && b.allow_random_data &&
-                                             !fs::exists(o.data_dir(), ec));
-  if (!random) {
-    OdeNetOptions small = o;
-    // Enough for every timed batch without reading the whole set (each batch is distinct).
-    const double wanted = static_cast<double>(o.batch_size) * (b.iters + b.warmup);
-    small.train_size = wanted < 1e9 ? static_cast<Index>(wanted) : Index{1000000000};
-    small.test_size = 1;
-    // The set may be smaller than train_size: then the batches repeat (epochs), which is fine.
-    const fs::path dir = existing_data_dir(small, kWhere);
-    auto d = load_mnist_style(dir, small.train_size, 1);
-    set = std::move(d.train);
-    if (set.count < o.batch_size)
-      throw InvalidArgument(cat(kWhere, ": --batch-size = ", o.batch_size,
-                                " but the training set in ", dir, " has only ", set.count,
-                                " images; accepted: a batch size up to the set's size (or --data "
-                                "random)"));
-    r.data = dir.string();
-  } else {
-    // Uniform random pixels and labels: the timing of the layers does not depend on the images,
-    // though the solver's NFE does a little.
-    set.count = o.batch_size, set.height = 28, set.width = 28;
-    detail::require_memory(kWhere, cat(o.batch_size, " random 28x28 images (--batch-size)"),
-                           static_cast<double>(o.batch_size) * 28 * 28 * sizeof(float),
-                           "use a smaller --batch-size");
-    nn::Rng rng(o.seed);
-    set.pixels.resize(static_cast<std::size_t>(set.count * 28 * 28));
-    for (float& p : set.pixels) p = static_cast<float>(rng.uniform());
-    for (Index i = 0; i < set.count; ++i) set.labels.push_back(static_cast<std::uint8_t>(i % 10));
-    r.data = "random";
-  }
-  const models::ImageClassifierOptions mo = classifier_options(o, set);
-  require_batch_fits(kWhere, mo, o.batch_size);
-  r.grad = o.model == "resnet" ? "direct" : mo.effective_grad();
-  models::ImageClassifier<Scalar> model(mo);
-  model.init(o.seed);
-  Sgd<Scalar> optimizer({.lr = o.lr, .momentum = o.momentum});
-  ImageBatcher batcher(set, {.batch_size = o.batch_size, .shuffle = false, .augment = false});
-  Matrix<float> x;
-  std::vector<int> labels;
-  TrainStep<Scalar> step;
-  std::string diverged;
-  double seconds = 0, nfe_f = 0, nfe_b = 0;
-  std::uint64_t epoch = 0;
-  for (int i = 0; i < b.warmup + b.iters; ++i) {
-    if (!batcher.next(x, labels) || x.rows() != o.batch_size) {
-      batcher.start_epoch(epoch++);
-      batcher.next(x, labels);
-    }
-    const auto t0 = Clock::now();
-    try {
-      step(model, optimizer, x, labels, diverged);
-    } catch (const SolveError& e) {
-      throw SolveError(cat(kWhere, ": iteration ", i + 1, ": ", e.what(),
-                           "; training may have diverged: lower --lr (now ", num(o.lr), ")"));
-    } catch (const InvalidArgument& e) {
-      throw Error(cat(kWhere, ": iteration ", i + 1, ": ", e.what(),
-                      "; training may have diverged: lower --lr (now ", num(o.lr), ")"));
-    }
-    if (!diverged.empty())
-      throw Error(cat(kWhere, ": iteration ", i + 1, ": training diverged: ", diverged,
-                      "; the timing would be of NaN arithmetic: lower --lr (now ", num(o.lr), ")"));
-    if (i >= b.warmup) {
-      seconds += seconds_since(t0);
-      nfe_f += static_cast<double>(model.last_nfe_forward());
-      nfe_b += static_cast<double>(model.last_nfe_backward());
-    }
-  }
-  r.seconds_per_iter = seconds / b.iters;
-  r.nfe_forward = nfe_f / b.iters;
-  r.nfe_backward = nfe_b / b.iters;
-  r.peak_rss_bytes = peak_rss_bytes();
-  return r;
-}
-
-namespace {
-
-// "a number", "an array": nlohmann's type name with its article.
-std::string a_type(const nlohmann::json& v) {
-  const std::string name = v.type_name();
-  return (name == "array" || name == "object" ? "an " : "a ") + name;
-}
-
-// A config.json value of the expected JSON type, `fallback` when absent; IoError naming the file,
-// the key, the expected and the found type otherwise (nlohmann's own type_error names none).
-std::string config_string(const nlohmann::json& c, const fs::path& file, const char* key) {
-  const auto it = c.find(key);
-  if (it == c.end()) return "?";
-  if (!it->is_string())
-    throw IoError(cat("table odenet: ", file.string(), ": '", key, "' is ", a_type(*it), " (",
-                      it->dump(), "); accepted: a string"));
-  return it->get<std::string>();
-}
-
-std::int64_t config_integer(const nlohmann::json& c, const fs::path& file, const char* key) {
-  const auto it = c.find(key);
-  if (it == c.end()) return 0;
-  if (!it->is_number_integer())
-    throw IoError(cat("table odenet: ", file.string(), ": '", key, "' is ", a_type(*it), " (",
-                      it->dump(), "); accepted: an integer"));
-  return it->get<std::int64_t>();
-}
-
-// The name a run directory is shown by: its last component, also when the path ends in '/'.
-std::string run_name(const fs::path& dir) {
-  fs::path p = dir.lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.filename().empty() ? dir.string() : p.filename().string();
-}
-
-}  // namespace
-
-std::string odenet_table(const std::vector<std::filesystem::path>& run_dirs) {
-  if (run_dirs.empty()) throw InvalidArgument("table odenet: give at least one run directory");
-  std::ostringstream t;
-  t << "| run | model | gradient | epochs | test error | parameters | peak memory | time per "
-       "epoch | NFE forward | NFE backward |\n"
-    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const auto& dir : run_dirs) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-      throw IoError(cat("table odenet: ", dir.string(),
-                        fs::exists(dir, ec) ? " is not a directory" : " does not exist",
-                        "; accepted: a run directory written by `train odenet` (with config.json "
-                        "and metrics.jsonl)"));
-    const fs::path config_path = dir / "config.json", metrics_path = dir / "metrics.jsonl";
-    std::ifstream cin(config_path);
-    if (!cin) throw IoError(cat("table odenet: ", dir.string(), " has no config.json"));
-    const auto config = nlohmann::json::parse(cin, nullptr, false);
-    if (config.is_discarded())
-      throw IoError(cat("table odenet: ", config_path.string(), " is not valid JSON"));
-    if (!config.is_object())
-      throw IoError(cat("table odenet: ", config_path.string(), " holds ", a_type(config),
-                        "; accepted: a JSON object (as `train odenet` writes)"));
-    const std::string model = config_string(config, config_path, "model");
-    const std::string grad = config_string(config, config_path, "grad");
-    const std::int64_t num_params = config_integer(config, config_path, "num_params");
-    auto c = detail::read_metric_columns(
-        metrics_path, "epoch",
-        {"epoch", "seconds", "peak_rss_bytes", "test_error", "nfe_forward", "nfe_backward"});
-    const std::size_t lines = c["epoch"].size();
-    if (lines == 0)
-      throw IoError(cat("table odenet: ", dir.string(), " has no finished epoch in metrics.jsonl"));
-    double seconds = 0, peak = 0;  // absent values (NaN) count as 0
-    for (std::size_t i = 0; i < lines; ++i) {
-      if (std::isfinite(c["seconds"][i])) seconds += c["seconds"][i];
-      if (std::isfinite(c["peak_rss_bytes"][i])) peak = std::max(peak, c["peak_rss_bytes"][i]);
-    }
-    // The last line's numbers are the result: a missing or non-numeric one is refused rather
-    // than printed as "nan".
-    const auto last = [&](const char* key) {
-      const double v = c[key][lines - 1];
-      if (!std::isfinite(v))
-        throw IoError(cat("table odenet: ", metrics_path.string(),
-                          ": the last epoch's line has no numeric '", key,
-                          "'; accepted: lines as `train odenet` writes them"));
-      return v;
-    };
-    const double epoch = last("epoch");
-    if (epoch < 0 || epoch > INT_MAX || epoch != std::floor(epoch))
-      throw IoError(cat("table odenet: ", metrics_path.string(),
-                        ": the last line's 'epoch' = ", num(epoch), "; accepted: an integer >= 0"));
-    std::ostringstream row;
-    row << std::fixed << "| " << run_name(dir) << " | " << model << " | " << grad << " | "
-        << static_cast<int>(epoch) << " | " << std::setprecision(2) << 100.0 * last("test_error")
-        << " % | " << num_params << " | " << std::setprecision(0) << peak / (1 << 20) << " MiB | "
-        << std::setprecision(1) << seconds / static_cast<double>(lines) << " s | "
-        << last("nfe_forward") << " | " << last("nfe_backward") << " |\n";
-    t << row.str();
-  }
-  return t.str();
 }
 
 }  // namespace neuralode::apps

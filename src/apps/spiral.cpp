@@ -15,8 +15,8 @@
 #include <random>
 #include <span>
 
+#include "apps/spiral_model.hpp"
 #include "common/text.hpp"
-#include "train/metric_columns.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/nn/activation.hpp"
@@ -26,13 +26,16 @@
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/nn/threads.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/plot/figure.hpp"
+#include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/metrics_log.hpp"
 #include "neuralode/train/optimizer.hpp"
 #include "neuralode/train/progress.hpp"
 #include "neuralode/train/run_directory.hpp"
 #include "neuralode/train/stop_signal.hpp"
+#include "neuralode/train/trainer.hpp"
+#include "train/metric_columns.hpp"
+#include "train/options_config.hpp"
 
 namespace neuralode::apps {
 
@@ -59,7 +62,7 @@ void SpiralOptions::validate() const {
   at_least("--iters", iters, 1);
   at_least("--test-freq", test_freq, 1);
   at_least("--batch-size", batch_size, 1);
-  at_least("--max-steps", max_num_steps, 1);
+  at_least("--max-steps", solve.max_num_steps, 1);
   if (threads < 1 || threads > kMaxThreads)
     fail("--threads = ", threads, " is out of range; accepted: an integer in [1, ", kMaxThreads,
          "]");
@@ -69,8 +72,8 @@ void SpiralOptions::validate() const {
          "accepted: an integer in [0, ",
          iters - 1, "]");
   positive_finite("--lr", lr);
-  positive_finite("--rtol", rtol);
-  positive_finite("--atol", atol);
+  positive_finite("--rtol", solve.rtol);
+  positive_finite("--atol", solve.atol);
   positive_finite("t_end", t_end);
   // A window is batch_time consecutive points; batch_size of them are drawn without replacement
   // from the data_size - batch_time window starts (ode_demo's get_batch).
@@ -97,20 +100,12 @@ void SpiralOptions::validate() const {
       fail(flag, ": ", e.what());
     }
   };
-  named("--method", [&] { ode::find_method(method); });
-  named("--adjoint-norm", [&] { grad::parse_adjoint_norm(adjoint_norm); });
-  grad::GradOptions g;
-  g.method = grad;
-  named("--grad", [&] { g.validate(); });
-  ode::SolveOptions sopt;
-  sopt.method = method;
-  sopt.rtol = rtol;
-  sopt.atol = atol;
-  sopt.max_num_steps = max_num_steps;
+  named("--method", [&] { ode::find_method(solve.method); });
+  named("--grad", [&] { grad.validate(); });
   // In the scalar type the run trains in: float cannot resolve tolerances double can.
   const double eps = dtype == "float32" ? std::numeric_limits<float>::epsilon()
                                         : std::numeric_limits<double>::epsilon();
-  named("solver options", [&] { sopt.validate(0, 0, eps); });
+  named("solver options", [&] { solve.validate(0, 0, eps); });
 }
 
 namespace {
@@ -160,49 +155,45 @@ void init_spiral_field(nn::LayerField<Scalar>& field, std::uint64_t seed) {
   }
 }
 
+nlohmann::json config_object(const SpiralOptions& o) {
+  nlohmann::json j = {{"iters", o.iters},           {"batch_size", o.batch_size},
+                      {"batch_time", o.batch_time}, {"lr", o.lr},
+                      {"test_freq", o.test_freq},   {"seed", o.seed},
+                      {"data_size", o.data_size},   {"t_end", o.t_end},
+                      {"dtype", o.dtype},           {"optimizer", "rmsprop"}};
+  detail::put_solve_config(j, o.solve);
+  detail::put_grad_config(j, o.grad);
+  return j;
+}
+
 std::string config_json(const SpiralOptions& o) {
-  nlohmann::json j = {{"iters", o.iters},
-                      {"batch_size", o.batch_size},
-                      {"batch_time", o.batch_time},
-                      {"lr", o.lr},
-                      {"test_freq", o.test_freq},
-                      {"seed", o.seed},
-                      {"method", o.method},
-                      {"rtol", o.rtol},
-                      {"atol", o.atol},
-                      {"max_num_steps", o.max_num_steps},
-                      {"grad", o.grad},
-                      {"adjoint_norm", o.adjoint_norm},
-                      {"data_size", o.data_size},
-                      {"t_end", o.t_end},
-                      {"dtype", o.dtype},
-                      {"optimizer", "rmsprop"}};
-  return j.dump();
+  return config_object(o).dump();
 }
 
 // The options that define a run: a resumed run must have the checkpoint's values (see
 // docs/training.md, "Resuming"). Left out on purpose: iters (a run may be extended), test_freq,
 // max_num_steps (a cap a valid run never reaches), threads, quiet, figures, warmup and out, which
-// change how it is run and reported, not what.
-constexpr ResumeKey kResumeKeys[] = {{"batch_size", "--batch-size"},
-                                     {"batch_time", "--batch-time"},
-                                     {"lr", "--lr"},
-                                     {"seed", "--seed"},
-                                     {"method", "--method"},
-                                     {"rtol", "--rtol"},
-                                     {"atol", "--atol"},
-                                     {"grad", "--grad"},
-                                     {"adjoint_norm", "--adjoint-norm"},
-                                     {"data_size", "data_size"},
-                                     {"t_end", "t_end"},
-                                     {"dtype", "--dtype"},
-                                     {"optimizer", "optimizer"}};
-
-template <class Scalar>
-bool all_finite(std::span<const Scalar> v) {
-  for (const Scalar x : v)
-    if (!std::isfinite(x)) return false;
-  return true;
+// change how it is run and reported, not what. The solver and gradient options added after the
+// first checkpoints (options_config.hpp) follow the keys every spiral checkpoint has.
+std::vector<ResumeKey> resume_keys() {
+  std::vector<ResumeKey> keys = {{"batch_size", "--batch-size"},
+                                 {"batch_time", "--batch-time"},
+                                 {"lr", "--lr"},
+                                 {"seed", "--seed"},
+                                 {"method", "--method"},
+                                 {"rtol", "--rtol"},
+                                 {"atol", "--atol"},
+                                 {"grad", "--grad"},
+                                 {"adjoint_norm", "--adjoint-norm"},
+                                 {"data_size", "data_size"},
+                                 {"t_end", "t_end"},
+                                 {"dtype", "--dtype"},
+                                 {"optimizer", "optimizer"}};
+  keys.insert(keys.end(), std::begin(detail::kSolveResumeKeysAddedLater),
+              std::end(detail::kSolveResumeKeysAddedLater));
+  keys.insert(keys.end(), std::begin(detail::kGradResumeKeysAddedLater),
+              std::end(detail::kGradResumeKeysAddedLater));
+  return keys;
 }
 
 // Restores parameters, optimizer state, RNG and iteration from a checkpoint whose configuration
@@ -247,11 +238,12 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
     true_x[i] = truth(i, 0), true_y[i] = truth(i, 1);
     pred_x[i] = pred(i, 0), pred_y[i] = pred(i, 1);
   }
-  Figure fig(FigureOptions{.width_px = 1500,
-                           .height_px = 460,
-                           .rows = 1,
-                           .cols = 3,
-                           .title = "neuralode spiral demo (" + o.grad + ", " + o.method + ")"});
+  Figure fig(FigureOptions{
+      .width_px = 1500,
+      .height_px = 460,
+      .rows = 1,
+      .cols = 3,
+      .title = "neuralode spiral demo (" + o.grad.method + ", " + o.solve.method + ")"});
   const Color blue = cycle_color(0), orange = cycle_color(1);
   fig.panel(0, 0)
       .set_title("Trajectories")
@@ -306,7 +298,7 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
                                 .height_px = 420,
                                 .rows = 1,
                                 .cols = 2,
-                                .title = "Training (" + o.grad + ")"});
+                                .title = "Training (" + o.grad.method + ")"});
   training.panel(0, 0)
       .set_title("Whole-trajectory loss")
       .set_xlabel("iteration")
@@ -322,6 +314,165 @@ void write_figures(const SpiralOptions& o, const std::vector<double>& t,
   result.training_figure = o.out / "training.png";
   training.save(result.training_figure);
 }
+
+// The spiral demo's part of the training loop: ode_demo's batches, the whole-trajectory test
+// every test_freq steps (the metrics line), the RNG in the checkpoint, and its error messages.
+template <class Scalar>
+class SpiralProgram final : public TrainingProgram<Scalar, SpiralBatch<Scalar>> {
+ public:
+  using Batch = SpiralBatch<Scalar>;
+  SpiralProgram(const SpiralOptions& o, const Matrix<double>& truth, std::vector<Scalar> all_t,
+                nn::LayerField<Scalar>& field, std::mt19937_64& rng,
+                const Trainer<Scalar, Batch>& trainer)
+      : o_(o),
+        truth_(truth),
+        all_t_(std::move(all_t)),
+        field_(field),
+        rng_(rng),
+        trainer_(trainer),
+        windows_(o.data_size - o.batch_time),
+        order_(static_cast<std::size_t>(windows_)),
+        true_y0_(1, 2),
+        t_window_(std::chrono::steady_clock::now()) {
+    true_y0_ << static_cast<Scalar>(truth(0, 0)), static_cast<Scalar>(truth(0, 1));
+  }
+
+  // ode_demo's get_batch: batch_size distinct window starts, uniformly without replacement
+  // (partial Fisher-Yates), then batch_time consecutive points from each.
+  void next_batch(std::int64_t, Batch& batch) override {
+    const Index B = o_.batch_size, T = o_.batch_time;
+    batch.y0.resize(B, 2);
+    batch.target.resize(T, 2 * B);
+    for (Index i = 0; i < windows_; ++i) order_[static_cast<std::size_t>(i)] = i;
+    for (Index i = 0; i < B; ++i) {
+      std::uniform_int_distribution<Index> pick(i, windows_ - 1);
+      std::swap(order_[static_cast<std::size_t>(i)], order_[static_cast<std::size_t>(pick(rng_))]);
+    }
+    for (Index b = 0; b < B; ++b) {
+      const Index s = order_[static_cast<std::size_t>(b)];
+      for (Index d = 0; d < 2; ++d) batch.y0(b, d) = static_cast<Scalar>(truth_(s, d));
+      for (Index i = 0; i < T; ++i)
+        for (Index d = 0; d < 2; ++d)
+          batch.target(i, 2 * b + d) = static_cast<Scalar>(truth_(s + i, d));
+    }
+  }
+
+  void after_step(std::int64_t, const models::BatchLoss& loss, const models::NfeReport& nfe,
+                  double) override {
+    train_loss_ = loss.loss;
+    nfe_f_window_ += nfe.forward, nfe_b_window_ += nfe.backward, ++steps_window_;
+  }
+
+  bool report_due(std::int64_t it) const override {
+    return it % o_.test_freq == 0 || it == o_.iters;
+  }
+
+  void report(std::int64_t it, MetricsRecord& rec) override {
+    test_loss_ =
+        solver_call(it, "whole-trajectory test solve", [&] { return whole_trajectory_loss(); });
+    if (!std::isfinite(test_loss_))
+      throw diverged_error(it, cat("the whole-trajectory loss is ", num(test_loss_)));
+    const auto now = std::chrono::steady_clock::now();
+    const double ms =
+        std::chrono::duration<double, std::milli>(now - t_window_).count() / steps_window_;
+    rec.add("iter", it)
+        .add("loss", test_loss_)
+        .add("train_loss", train_loss_)
+        .add("nfe_forward", static_cast<double>(nfe_f_window_) / steps_window_)
+        .add("nfe_backward", static_cast<double>(nfe_b_window_) / steps_window_)
+        .add("ms", ms);
+    nfe_f_window_ = nfe_b_window_ = steps_window_ = 0;
+  }
+
+  void put_state(Checkpoint& ck, std::int64_t, bool) override {
+    put_rng_state(ck, rng_);
+    // Checkpoint and test time are not training time: the next window starts after them. (The
+    // trainer writes the checkpoint right after put_state.)
+    t_window_ = std::chrono::steady_clock::now();
+  }
+
+  // A solver failure inside training (step size underflow, NaN/Inf in the state) usually means
+  // the field has blown up, not that the tolerances are wrong: say which iteration and both.
+  [[noreturn]] void step_failed(std::int64_t it, const Error& e) override {
+    if (dynamic_cast<const SolveError*>(&e) == nullptr) throw;  // not the solver's: as it was
+    throw solve_error(it, e.what());
+  }
+
+  [[noreturn]] void diverged(std::int64_t it, Divergence what,
+                             const models::BatchLoss& loss) override {
+    switch (what) {
+      case Divergence::loss:
+        throw diverged_error(it, cat("the training loss is ", num(loss.loss)));
+      case Divergence::gradient:
+        throw diverged_error(
+            it, cat("the gradient has NaN/Inf entries (training loss ", num(loss.loss), ")"));
+      case Divergence::parameters:
+        break;
+    }
+    throw diverged_error(it, "the optimizer step made parameters NaN/Inf");
+  }
+
+  std::string where(std::int64_t it, bool) const override {
+    return cat("spiral: iteration ", it, " of ", o_.iters);
+  }
+
+  // Mean |pred - true| over the whole trajectory from y0 = [2, 0].
+  double whole_trajectory_loss() {
+    const Matrix<Scalar>& ys = whole_trajectory();
+    double s = 0;
+    for (Index i = 0; i < truth_.rows(); ++i)
+      for (Index d = 0; d < 2; ++d) s += std::abs(static_cast<double>(ys(i, d)) - truth_(i, d));
+    return s / static_cast<double>(truth_.size());
+  }
+  const Matrix<Scalar>& whole_trajectory() {
+    ode::odeint<Scalar>(field_, ConstMatrixView<Scalar>(true_y0_.data(), 1, 2), all_t_, o_.solve,
+                        test_ws_, test_sol_);
+    return test_sol_.ys;
+  }
+  double test_loss() const { return test_loss_; }
+
+ private:
+  std::string checkpoint_text() const {
+    const std::int64_t last = trainer_.last_checkpoint();
+    return last >= 0 ? cat("the last good checkpoint, of iteration ", last, ", is unchanged in '",
+                           (o_.out / "checkpoint.safetensors").string(), "'")
+                     : cat("no checkpoint was written (the first comes at iteration ",
+                           std::min<std::int64_t>(o_.test_freq, o_.iters), ")");
+  }
+  SolveError diverged_error(std::int64_t it, const std::string& what) const {
+    return SolveError(cat("spiral: training diverged at iteration ", it, ": ", what, "; ",
+                          checkpoint_text(), "; try a lower --lr (now ", num(o_.lr), ")"));
+  }
+  SolveError solve_error(std::int64_t it, const std::string& what) const {
+    return SolveError(cat("spiral: iteration ", it, ", ", what,
+                          "; if the loss was growing, training may have diverged: try a lower "
+                          "--lr (now ",
+                          num(o_.lr), "); ", checkpoint_text()));
+  }
+  template <class Call>
+  double solver_call(std::int64_t it, const char* what, const Call& call) {
+    try {
+      return call();
+    } catch (const SolveError& e) {
+      throw solve_error(it, cat(what, ": ", e.what()));
+    }
+  }
+
+  const SpiralOptions& o_;
+  const Matrix<double>& truth_;
+  std::vector<Scalar> all_t_;
+  nn::LayerField<Scalar>& field_;
+  std::mt19937_64& rng_;
+  const Trainer<Scalar, Batch>& trainer_;
+  Index windows_;
+  std::vector<Index> order_;
+  Matrix<Scalar> true_y0_;
+  ode::SolverWorkspace<Scalar> test_ws_;
+  ode::Solution<Scalar> test_sol_;
+  double test_loss_ = std::numeric_limits<double>::quiet_NaN(), train_loss_ = 0;
+  std::int64_t nfe_f_window_ = 0, nfe_b_window_ = 0, steps_window_ = 0;
+  std::chrono::steady_clock::time_point t_window_;
+};
 
 template <class Scalar>
 SpiralResult train(const SpiralOptions& o, std::ostream& log) {
@@ -340,7 +491,8 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
                         "' does not exist (the first is written at iteration --test-freq); start "
                         "a new run without --resume in another --out"));
     resumed = read_checkpoint(ckpt_path);
-    require_same_config(*resumed, config_json(o), kResumeKeys, "spiral");
+    require_same_config(*resumed, config_json(o), resume_keys(), "spiral",
+                        config_json(SpiralOptions{}));
   }
 
   nn::set_num_threads(o.threads);
@@ -365,179 +517,42 @@ SpiralResult train(const SpiralOptions& o, std::ostream& log) {
   } else {
     init_spiral_field(field, o.seed);
   }
-  MetricsLog metrics(
-      o.out / "metrics.jsonl",
-      {.append = o.resume, .drop_after_iteration = o.resume ? start : -1, .iteration_key = "iter"});
 
-  grad::GradOptions gopt;
-  gopt.method = o.grad;
-  gopt.adjoint_norm = grad::parse_adjoint_norm(o.adjoint_norm);
-  auto method = grad::make_gradient_method<Scalar>(gopt);
-  ode::SolveOptions sopt;
-  sopt.method = o.method;
-  sopt.rtol = o.rtol;
-  sopt.atol = o.atol;
-  sopt.max_num_steps = o.max_num_steps;
-
-  const Index B = o.batch_size, T = o.batch_time, n = 2 * B;
-  const Index windows = o.data_size - o.batch_time;
+  const Index T = o.batch_time;
   std::vector<Scalar> batch_t(static_cast<std::size_t>(T)), all_t(t_all.begin(), t_all.end());
   for (Index i = 0; i < T; ++i)
     batch_t[static_cast<std::size_t>(i)] = static_cast<Scalar>(t_all[static_cast<std::size_t>(i)]);
-  Matrix<Scalar> y0(B, 2), target(T, n), dl(T, n), true_y0(1, 2);
-  true_y0 << static_cast<Scalar>(truth(0, 0)), static_cast<Scalar>(truth(0, 1));
-  std::vector<Index> order(static_cast<std::size_t>(windows));
-  grad::Gradients<Scalar> g;
-  ode::SolverWorkspace<Scalar> test_ws;
-  ode::Solution<Scalar> test_sol;
-
-  Progress progress(o.iters, log, !o.quiet && is_terminal(log),
-                    ProgressOptions{.start_iteration = start});
-  double test_loss = std::numeric_limits<double>::quiet_NaN();
-  std::int64_t nfe_f = 0, nfe_b = 0, steps_here = 0, nfe_f_window = 0, nfe_b_window = 0,
-               steps_window = 0;
-  auto t_window = std::chrono::steady_clock::now();
-  auto whole_trajectory_loss = [&] {
-    ode::odeint<Scalar>(field, ConstMatrixView<Scalar>(true_y0.data(), 1, 2), all_t, sopt, test_ws,
-                        test_sol);
-    double s = 0;
-    for (Index i = 0; i < truth.rows(); ++i)
-      for (Index d = 0; d < 2; ++d)
-        s += std::abs(static_cast<double>(test_sol.ys(i, d)) - truth(i, d));
-    return s / static_cast<double>(truth.size());
-  };
-
-  // ---- divergence: nothing non-finite is ever written; the last good checkpoint stays --------
-  std::int64_t last_checkpoint = o.resume ? start : -1;
-  const auto checkpoint_text = [&] {
-    return last_checkpoint >= 0 ? cat("the last good checkpoint, of iteration ", last_checkpoint,
-                                      ", is unchanged in '", ckpt_path.string(), "'")
-                                : cat("no checkpoint was written (the first comes at iteration ",
-                                      std::min<std::int64_t>(o.test_freq, o.iters), ")");
-  };
-  const auto diverged = [&](std::int64_t it, const std::string& what) {
-    return SolveError(cat("spiral: training diverged at iteration ", it, ": ", what, "; ",
-                          checkpoint_text(), "; try a lower --lr (now ", num(o.lr), ")"));
-  };
-  // A solver failure inside training (step size underflow, NaN/Inf in the state) usually means
-  // the field has blown up, not that the tolerances are wrong: say which iteration and both.
-  const auto solver_call = [&](std::int64_t it, const char* what,
-                               const auto& call) -> decltype(auto) {
-    try {
-      return call();
-    } catch (const SolveError& e) {
-      throw SolveError(cat("spiral: iteration ", it, ", ", what, ": ", e.what(),
-                           "; if the loss was growing, training may have diverged: try a lower "
-                           "--lr (now ",
-                           num(o.lr), "); ", checkpoint_text()));
-    }
-  };
-  const auto write_ck = [&](std::int64_t it) {
-    Checkpoint ck;
-    put_params<Scalar>(ck, field.param_views(), field.params());
-    put_optimizer_state<Scalar>(ck, optimizer.state());
-    put_iteration(ck, it);
-    put_rng_state(ck, rng);
-    ck.metadata[kConfigKey] = config_json(o);
-    write_checkpoint(ckpt_path, ck);
-    result.checkpoint = ckpt_path;
-    last_checkpoint = it;
-  };
-  // SIGINT/SIGTERM from here on finish the current step, write a checkpoint and stop.
-  const StopSignal stop;
-
-  double timed_seconds = 0;
-  std::int64_t timed_steps = 0;
-  for (std::int64_t it = start + 1; it <= o.iters; ++it) {
-    const auto step_start = std::chrono::steady_clock::now();
-    // ode_demo's get_batch: batch_size distinct window starts, uniformly without replacement
-    // (partial Fisher-Yates), then batch_time consecutive points from each.
-    for (Index i = 0; i < windows; ++i) order[static_cast<std::size_t>(i)] = i;
-    for (Index i = 0; i < B; ++i) {
-      std::uniform_int_distribution<Index> pick(i, windows - 1);
-      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(rng))]);
-    }
-    for (Index b = 0; b < B; ++b) {
-      const Index s = order[static_cast<std::size_t>(b)];
-      for (Index d = 0; d < 2; ++d) y0(b, d) = static_cast<Scalar>(truth(s, d));
-      for (Index i = 0; i < T; ++i)
-        for (Index d = 0; d < 2; ++d) target(i, 2 * b + d) = static_cast<Scalar>(truth(s + i, d));
-    }
-    const auto& sol = solver_call(it, "forward solve", [&]() -> const ode::Solution<Scalar>& {
-      return method->forward(field, ConstMatrixView<Scalar>(y0.data(), B, 2), batch_t, sopt);
-    });
-    // Mean absolute error and its derivative sign(pred - true) / count.
-    const Scalar inv = Scalar(1) / static_cast<Scalar>(T * n);
-    double loss = 0;
-    for (Index k = 0; k < dl.size(); ++k) {
-      const Scalar diff = sol.ys.data()[k] - target.data()[k];
-      loss += std::abs(static_cast<double>(diff));
-      dl.data()[k] = diff > 0 ? inv : (diff < 0 ? -inv : Scalar(0));
-    }
-    loss /= static_cast<double>(dl.size());
-    if (!std::isfinite(loss)) throw diverged(it, cat("the training loss is ", num(loss)));
-    solver_call(it, "backward pass",
-                [&] { method->backward(ConstMatrixView<Scalar>(dl.data(), T, n), g); });
-    const std::span<const Scalar> grads(g.params.data(), static_cast<std::size_t>(g.params.size()));
-    if (!all_finite(grads))
-      throw diverged(it, cat("the gradient has NaN/Inf entries (training loss ", num(loss), ")"));
-    optimizer.step(field.params(), grads);
-    if (!all_finite<Scalar>(field.params()))
-      throw diverged(it, "the optimizer step made parameters NaN/Inf");
-    if (it - start > o.warmup) {
-      timed_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-      ++timed_steps;
-    }
-    const auto& st = method->stats();
-    nfe_f += st.forward.nfe, nfe_b += st.nfe_backward, ++steps_here;
-    nfe_f_window += st.forward.nfe, nfe_b_window += st.nfe_backward, ++steps_window;
-    if (!o.quiet) progress.update(it, loss, st.forward.nfe, st.nfe_backward);
-
-    if (it % o.test_freq == 0 || it == o.iters) {
-      test_loss = solver_call(it, "whole-trajectory test solve", whole_trajectory_loss);
-      if (!std::isfinite(test_loss))
-        throw diverged(it, cat("the whole-trajectory loss is ", num(test_loss)));
-      const auto now = std::chrono::steady_clock::now();
-      const double ms =
-          std::chrono::duration<double, std::milli>(now - t_window).count() / steps_window;
-      MetricsRecord rec;
-      rec.add("iter", it)
-          .add("loss", test_loss)
-          .add("train_loss", loss)
-          .add("nfe_forward", static_cast<double>(nfe_f_window) / steps_window)
-          .add("nfe_backward", static_cast<double>(nfe_b_window) / steps_window)
-          .add("ms", ms);
-      metrics.write(rec);
-      write_ck(it);
-      t_window =
-          std::chrono::steady_clock::now();  // checkpoint and test time are not training time
-      nfe_f_window = nfe_b_window = steps_window = 0;
-    }
-    if (stop.requested()) {
-      if (last_checkpoint != it) write_ck(it);
-      throw stop.interrupted(cat("spiral: iteration ", it, " of ", o.iters), ckpt_path);
-    }
-  }
-  if (!o.quiet) progress.finish();
-  if (std::isnan(test_loss)) test_loss = whole_trajectory_loss();  // nothing left to train
+  SpiralModel<Scalar> model(field, o.solve, o.grad, batch_t);
+  Trainer<Scalar, SpiralBatch<Scalar>> trainer(TrainerOptions{.checkpoint = ckpt_path,
+                                                              .metrics = o.out / "metrics.jsonl",
+                                                              .metrics_iteration_key = "iter",
+                                                              .iterations = o.iters,
+                                                              .config = config_json(o),
+                                                              .resume = o.resume,
+                                                              .quiet = o.quiet,
+                                                              .warmup = o.warmup},
+                                               model, optimizer, log);
+  SpiralProgram<Scalar> program(o, truth, all_t, field, rng, trainer);
+  const TrainerStats stats = trainer.run(program, start);
+  double test_loss = program.test_loss();
+  if (std::isnan(test_loss)) test_loss = program.whole_trajectory_loss();  // nothing left to train
 
   result.iterations = o.iters;
-  result.steps_run = static_cast<int>(steps_here);
+  result.steps_run = static_cast<int>(stats.steps);
   result.final_loss = test_loss;
   result.metrics = o.out / "metrics.jsonl";
-  if (steps_here > 0) {
-    result.ms_per_iter = timed_steps > 0 ? 1e3 * timed_seconds / static_cast<double>(timed_steps)
-                                         : std::numeric_limits<double>::quiet_NaN();
-    result.mean_nfe_forward = static_cast<double>(nfe_f) / static_cast<double>(steps_here);
-    result.mean_nfe_backward = static_cast<double>(nfe_b) / static_cast<double>(steps_here);
+  if (trainer.last_checkpoint() >= 0) result.checkpoint = ckpt_path;
+  if (stats.steps > 0) {
+    result.ms_per_iter = stats.timed_steps > 0
+                             ? 1e3 * stats.timed_seconds / static_cast<double>(stats.timed_steps)
+                             : std::numeric_limits<double>::quiet_NaN();
+    result.mean_nfe_forward = stats.nfe_forward / static_cast<double>(stats.steps);
+    result.mean_nfe_backward = stats.nfe_backward / static_cast<double>(stats.steps);
   } else {
     result.ms_per_iter = std::numeric_limits<double>::quiet_NaN();
   }
   if (o.figures) {
-    ode::odeint<Scalar>(field, ConstMatrixView<Scalar>(true_y0.data(), 1, 2), all_t, sopt, test_ws,
-                        test_sol);
-    const Matrix<double> pred = test_sol.ys.template cast<double>();
+    const Matrix<double> pred = program.whole_trajectory().template cast<double>();
     write_figures(o, t_all, truth, pred, field, result);
   }
   return result;

@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/solver_flags.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/grad.hpp"
@@ -32,7 +33,9 @@ using detail::cat;
 
 struct MemoryBenchOptions {
   grad::GradOptions grad;
-  std::string method = "euler";
+  // Only the method is a flag: the benchmark steps a fixed grid of --steps (step_size = 1 /
+  // steps, set by the run), so tolerances and step-size control do not apply.
+  ode::SolveOptions solve = {.method = "euler"};
   int steps = 100;
   Index batch = 32;
   Index dim = 4096;
@@ -49,6 +52,13 @@ struct MemoryBenchOptions {
   // Measured peaks are above it (see bench_memory_bad_input_test.cpp); it is a bound for refusing
   // what cannot fit, not the benchmark's result.
   double predicted_bytes() const;
+  // `solve` stepping --steps fixed steps over [0, 1] (the cap raised to --steps: it is the count).
+  ode::SolveOptions fixed_steps() const {
+    ode::SolveOptions s = solve;
+    s.step_size = 1.0 / steps;
+    s.max_num_steps = std::max<std::int64_t>(s.max_num_steps, steps);
+    return s;
+  }
 };
 
 double MemoryBenchOptions::predicted_bytes() const {
@@ -68,7 +78,7 @@ void MemoryBenchOptions::validate() const {
     throw InvalidArgument(cat("bench memory: --grad: ", e.what()));
   }
   try {
-    ode::find_method(method);
+    ode::find_method(solve.method);
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(cat("bench memory: --method: ", e.what()));
   }
@@ -77,11 +87,7 @@ void MemoryBenchOptions::validate() const {
         cat("bench memory: --checkpoint-every applies to --grad checkpoint "
             "only, not to --grad ",
             grad.method, "; leave it out or use --grad checkpoint"));
-  ode::SolveOptions solve;
-  solve.method = method;
-  solve.step_size = 1.0 / steps;
-  solve.max_num_steps = std::max<std::int64_t>(solve.max_num_steps, steps);  // --steps is the count
-  solve.validate();
+  fixed_steps().validate();
   detail::require_memory("bench memory",
                          cat("--grad ", grad.method, " with --steps ", steps, ", --batch ", batch,
                              " and --dim ", dim, " (a ", dim, " x ", dim, " MLP field)"),
@@ -102,10 +108,7 @@ void run_memory_bench(const MemoryBenchOptions& o) {
   nn::Rng rng(1);
   for (Index i = 0; i < y0.size(); ++i) y0.data()[i] = static_cast<Scalar>(rng.uniform(-1, 1));
   std::vector<Scalar> times = {0.0f, 1.0f};
-  ode::SolveOptions solve;
-  solve.method = o.method;
-  solve.step_size = 1.0 / o.steps;
-  solve.max_num_steps = std::max<std::int64_t>(solve.max_num_steps, o.steps);
+  const ode::SolveOptions solve = o.fixed_steps();
   auto method = grad::make_gradient_method<Scalar>(o.grad);
   Matrix<Scalar> dl(2, B * D);
   dl.setZero();
@@ -122,7 +125,7 @@ void run_memory_bench(const MemoryBenchOptions& o) {
 
   nlohmann::json j;
   j["grad"] = o.grad.method;
-  j["method"] = o.method;
+  j["method"] = o.solve.method;
   j["steps"] = o.steps;
   j["batch"] = B;
   j["dim"] = D;
@@ -156,10 +159,9 @@ void add_bench_memory_command(CLI::App& root) {
   CLI::App* cmd = bench_group(root).add_subcommand(
       "memory",
       "Memory of a gradient method: one forward + backward of a D->D tanh MLP field (float32)");
-  cmd->add_option("--grad", opts->grad.method, "Gradient method: " + grad::gradient_method_names())
-      ->capture_default_str();
-  cmd->add_option("--method", opts->method, "Solver (fixed steps): " + ode::method_names())
-      ->capture_default_str();
+  add_solve_flags(*cmd, opts->solve, "Solver (fixed steps)",
+                  {.tolerances = false, .step_size = false, .control = false, .max_steps = false});
+  add_grad_flags(*cmd, opts->grad);
   cmd->add_option("--steps", opts->steps, "Number of steps N over t in [0, 1]")
       ->capture_default_str()
       ->check(integer_at_least(1, INT32_MAX));
@@ -170,9 +172,6 @@ void add_bench_memory_command(CLI::App& root) {
                   "State size D (the field is Linear(D,D) -> tanh -> Linear(D,D))")
       ->capture_default_str()
       ->check(integer_at_least(1, std::int64_t{1} << 31));
-  cmd->add_option("--checkpoint-every", opts->grad.checkpoint_every, "K for --grad checkpoint")
-      ->capture_default_str()
-      ->check(integer_at_least(1, INT32_MAX));
   cmd->add_flag("--json", opts->json, "One JSON object instead of the report");
   cmd->footer(
       "Sizes are checked before anything is allocated: a run predicted to need more memory than "

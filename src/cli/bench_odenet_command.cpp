@@ -47,8 +47,8 @@ void add_bench_odenet_command(CLI::App& root) {
     }
     nlohmann::json j = {{"model", r.model},
                         {"grad", r.grad},
-                        {"method", b->run.method},
-                        {"tol", b->run.tol},
+                        {"method", b->run.solve.method},
+                        {"tol", b->run.solve.rtol},
                         {"batch_size", r.batch_size},
                         {"threads", r.threads},
                         {"iters", r.iters},

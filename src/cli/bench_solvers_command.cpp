@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/solver_flags.hpp"
 #include "cli/work_precision.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
@@ -24,6 +25,9 @@ struct BenchSolversArgs {
   std::vector<std::string> methods;
   std::vector<double> tolerances = {1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10};
   std::int64_t max_steps = kWorkPrecisionMaxSteps;
+  // The step-size control of every solve (the shared solver flags; method, tolerances and the
+  // cap are the table's own flags above).
+  ode::SolveOptions base;
 };
 
 std::vector<std::string> problems_with_reference() {
@@ -100,7 +104,7 @@ void run_bench_solvers(const BenchSolversArgs& args) {
     for (const std::string& method : args.methods)
       for (double tol : args.tolerances) {
         WorkPrecisionPoint point =
-            measure_work_precision(*problem, method, tol, {}, args.max_steps);
+            measure_work_precision(*problem, method, tol, {}, args.max_steps, args.base);
         if (!point.failure.empty() && failed++ == 0)
           first_failure = detail::cat(problem->name, ", ", method, ", tol ", detail::num(tol), ": ",
                                       point.failure);
@@ -150,6 +154,8 @@ void add_bench_solvers_command(CLI::App& root) {
                   "the run, after the whole table)")
       ->check(integer_at_least(1))
       ->capture_default_str();
+  add_solve_flags(*cmd, args->base, "",
+                  {.method = false, .tolerances = false, .step_size = false, .max_steps = false});
   cmd->callback([args] { run_bench_solvers(*args); });
 }
 

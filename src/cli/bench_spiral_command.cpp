@@ -16,8 +16,8 @@
 #include "cli/flags.hpp"
 #include "cli/repeats.hpp"
 #include "common/text.hpp"
-#include "neuralode/error.hpp"
 #include "neuralode/apps/spiral.hpp"
+#include "neuralode/error.hpp"
 
 namespace neuralode::cli {
 
@@ -94,8 +94,8 @@ void add_bench_spiral_command(CLI::App& root) {
       }
       ms.push_back(r.ms_per_iter);
     }
-    nlohmann::json j = {{"grad", o->grad},
-                        {"method", o->method},
+    nlohmann::json j = {{"grad", o->grad.method},
+                        {"method", o->solve.method},
                         {"dtype", o->dtype},
                         {"iters", o->iters},
                         {"warmup", o->warmup},
@@ -109,9 +109,10 @@ void add_bench_spiral_command(CLI::App& root) {
       std::printf(
           "spiral %s/%s %s: %.4f ms per step (median of %d runs, %.4f to %.4f) over %d steps "
           "(after %d warm-up), NFE %.1f forward / %.1f backward, final loss %.4g\n",
-          o->grad.c_str(), o->method.c_str(), o->dtype.c_str(), j["ms_per_iter"].get<double>(),
-          *repeats, j["ms_per_iter_min"].get<double>(), j["ms_per_iter_max"].get<double>(),
-          o->iters - o->warmup, o->warmup, r.mean_nfe_forward, r.mean_nfe_backward, r.final_loss);
+          o->grad.method.c_str(), o->solve.method.c_str(), o->dtype.c_str(),
+          j["ms_per_iter"].get<double>(), *repeats, j["ms_per_iter_min"].get<double>(),
+          j["ms_per_iter_max"].get<double>(), o->iters - o->warmup, o->warmup, r.mean_nfe_forward,
+          r.mean_nfe_backward, r.final_loss);
     }
   });
 }

@@ -38,8 +38,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {
-    // --help and --version arrive here with exit code 0; everything else is a bad command line.
-    return app.exit(e) == 0 ? 0 : 2;
+    // --help and --version arrive here with exit code 0; everything else is a bad command line,
+    // said with the same "neuralode: " in front as the library's errors (a flag refused by its
+    // validator and the same value refused by the library read alike).
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "neuralode: ";
+    app.exit(e);
+    return 2;
   } catch (const neuralode::Interrupted& e) {
     std::cerr << "neuralode: " << e.what() << "\n";
     return 128 + e.signal_number();

@@ -1,6 +1,5 @@
 // `neuralode solve`: solve a built-in problem (batch 1) and print the trajectory as CSV or a JSON
-// summary. Flags map one to one onto ode::SolveOptions; SolveOptions::validate() (inside odeint)
-// is the only validation of their values.
+// summary. Flags map one to one onto ode::SolveOptions (the shared solver flags).
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -14,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/ode_flags.hpp"
+#include "cli/solver_flags.hpp"
 #include "common/text.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/ode/method_registry.hpp"
@@ -27,7 +27,6 @@ namespace {
 struct SolveArgs {
   std::string problem;
   ode::SolveOptions options;
-  std::string controller{ode::to_string(ode::SolveOptions{}.controller)};
   double t0 = 0;
   double t1 = 0;
   int saveat = 100;  // at most kMaxSaveat
@@ -60,8 +59,7 @@ std::string problems_footer() {
 
 void run_solve(const SolveArgs& args) {
   const ode::Problem& problem = ode::find_problem(args.problem);
-  ode::SolveOptions options = args.options;
-  options.controller = ode::parse_controller(args.controller);
+  const ode::SolveOptions& options = args.options;
   const double t0 = args.t0_flag->count() > 0 ? args.t0 : problem.t0;
   const double t1 = args.t1_flag->count() > 0 ? args.t1 : problem.t1;
   const bool json = args.format == "json";
@@ -142,36 +140,12 @@ void add_solve_command(CLI::App& root) {
   ode::SolveOptions& o = args->options;
   CLI::App* cmd = root.add_subcommand(
       "solve", "Solve a built-in problem and print the trajectory (CSV) or a summary (JSON)");
-  // --problem, --method, --rtol and --atol are checked by the library (find_problem and
-  // SolveOptions::validate, whose messages list the accepted names and ranges, and whose
-  // tolerance floor depends on the scalar type); the other flags are checked as they are parsed.
+  // --problem is checked by find_problem, whose message lists the problems; the solver flags are
+  // the shared ones (solver_flags.hpp), checked as they are parsed, and SolveOptions::validate
+  // (inside odeint) checks the ranges that involve other fields and the scalar type.
   cmd->add_option("--problem", args->problem, "Built-in problem: " + ode::problem_names())
       ->required();
-  cmd->add_option("--method", o.method, "Runge-Kutta method: " + ode::method_names())
-      ->capture_default_str();
-  cmd->add_option("--rtol", o.rtol,
-                  "Relative tolerance per accepted step (adaptive methods); refused below "
-                  "1.1e-16, the unit roundoff of double, when --atol is too")
-      ->capture_default_str();
-  cmd->add_option("--atol", o.atol, "Absolute tolerance per accepted step (adaptive methods)")
-      ->capture_default_str();
-  cmd->add_option("--step-size", o.step_size,
-                  "Fixed step size; 0 = error control for adaptive methods, output time to "
-                  "output time otherwise. Set with an adaptive method, it turns error control off")
-      ->check(non_negative_real("error control, or output time to output time"))
-      ->capture_default_str();
-  cmd->add_option("--first-step", o.first_step,
-                  "Initial step of an adaptive solve (at most |t1 - t0|); 0 = automatic")
-      ->check(non_negative_real("automatic"))
-      ->capture_default_str();
-  cmd->add_option("--max-steps", o.max_num_steps,
-                  "Cap on attempted steps (SolveOptions::max_num_steps); a fixed-step solve that "
-                  "needs more is refused before it starts")
-      ->check(integer_at_least(1))
-      ->capture_default_str();
-  cmd->add_option("--controller", args->controller, "Step-size controller: i or pi")
-      ->check(one_of({"i", "pi"}))
-      ->capture_default_str();
+  add_solve_flags(*cmd, o, "Runge-Kutta method");
   args->t0_flag = cmd->add_option("--t0", args->t0, "Initial time (default: the problem's t0)")
                       ->check(finite_real());
   args->t1_flag = cmd->add_option("--t1", args->t1, "Final time (default: the problem's t1)")

@@ -1,17 +1,20 @@
 // `neuralode train odenet`: ODE-Net, RK-Net or ResNet on MNIST-style images (apps::train_odenet).
-// Numeric flags are range-checked as they are parsed (cli/flags.hpp); the words (--model,
-// --method, --grad) and the combinations are checked by OdeNetOptions::validate before any work,
-// with messages that name the flag and list the accepted words.
+// Numeric flags are range-checked as they are parsed (cli/flags.hpp), the solver and gradient
+// flags are the shared ones (cli/solver_flags.hpp); the combinations are checked by
+// OdeNetOptions::validate before any work, with messages that name the flag and list the accepted
+// words.
 #include <cmath>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/solver_flags.hpp"
+#include "common/text.hpp"
+#include "neuralode/apps/odenet.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/models/image_classifier.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/apps/odenet.hpp"
 
 namespace neuralode::cli {
 
@@ -23,14 +26,17 @@ void add_odenet_flags(CLI::App& cmd, apps::OdeNetOptions& o, const std::string& 
   cmd.add_option("--batch-size", o.batch_size, "Images per step")
       ->capture_default_str()
       ->check(integer_at_least(1, std::int64_t{1} << 31));
-  cmd.add_option("--method", o.method,
-                 "Solver of the ODE block (odenet, rknet): " + ode::method_names())
-      ->capture_default_str();
-  cmd.add_option("--tol", o.tol,
-                 "rtol = atol of the ODE block (odenet, rknet); >= 1.2e-7, float32's epsilon")
-      ->capture_default_str()
-      ->check(positive_real());
-  cmd.add_option("--grad", o.grad,
+  add_solve_flags(cmd, o.solve, "Solver of the ODE block (odenet, rknet)");
+  // torchdiffeq's --tol: rtol = atol of the ODE block. --rtol and --atol set them apart.
+  CLI::Option* tol = cmd.add_option_function<double>(
+                            "--tol", [&o](double v) { o.solve.rtol = o.solve.atol = v; },
+                            "rtol = atol of the ODE block (odenet, rknet); >= 1.2e-7, float32's "
+                            "epsilon")
+                         ->check(positive_real())
+                         ->default_str(detail::num(o.solve.rtol));
+  tol->excludes(cmd.get_option("--rtol"));
+  tol->excludes(cmd.get_option("--atol"));
+  add_grad_flags(cmd, o.grad,
                  "Gradient method of the ODE block: " + grad::gradient_method_names() +
                      " (default: adjoint for odenet, direct for rknet; resnet accepts only "
                      "direct)");
@@ -82,7 +88,8 @@ void add_train_odenet_command(CLI::App& root) {
       ->check(integer_at_least(0, INT32_MAX));
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
-      "Ctrl-C (SIGINT) or SIGTERM: the current iteration finishes, a checkpoint is written and "
+      "Models (--model):\n" + models::image_model_help() +
+      "\nCtrl-C (SIGINT) or SIGTERM: the current iteration finishes, a checkpoint is written and "
       "the program exits with 128 + the signal; --resume continues exactly there. A diverging "
       "run (NaN/Inf loss, gradient or parameters) stops with exit 2 and keeps its last good "
       "checkpoint.");

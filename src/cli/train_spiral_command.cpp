@@ -8,9 +8,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/solver_flags.hpp"
+#include "neuralode/apps/spiral.hpp"
 #include "neuralode/grad.hpp"
 #include "neuralode/ode.hpp"
-#include "neuralode/apps/spiral.hpp"
 
 namespace neuralode::cli {
 
@@ -35,29 +36,17 @@ constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 
 }  // namespace
 
-// Flags shared by `train spiral` and `bench spiral`: every SpiralOptions field under its name.
-// Each value is checked here for its own range (the message names the flag); the words and the
-// ranges that depend on other fields (--batch-size against --batch-time) are checked by
+// Flags shared by `train spiral` and `bench spiral`: every SpiralOptions field under its name, the
+// nested solver and gradient options through the flags every command shares (solver_flags.hpp).
+// Each value is checked here for its own range (the message names the flag); the ranges that
+// depend on other fields (--batch-size against --batch-time) are checked by
 // SpiralOptions::validate() before any work, with messages that list what is accepted.
 void add_spiral_flags(CLI::App& cmd, apps::SpiralOptions& o) {
   cmd.add_option("--iters", o.iters, "Optimizer steps")
       ->check(integer_at_least(1, kIntMax))
       ->capture_default_str();
-  cmd.add_option("--method", o.method, "Solver: " + ode::method_names())->capture_default_str();
-  cmd.add_option("--rtol", o.rtol, "Relative tolerance")
-      ->check(positive_real())
-      ->capture_default_str();
-  cmd.add_option("--atol", o.atol, "Absolute tolerance")
-      ->check(positive_real())
-      ->capture_default_str();
-  cmd.add_option("--max-steps", o.max_num_steps,
-                 "Cap on the steps of each solve (a diverging run stops there)")
-      ->check(integer_at_least(1))
-      ->capture_default_str();
-  cmd.add_option("--grad", o.grad, "Gradient method: " + grad::gradient_method_names())
-      ->capture_default_str();
-  cmd.add_option("--adjoint-norm", o.adjoint_norm, "Backward error norm: full, seminorm")
-      ->capture_default_str();
+  add_solve_flags(cmd, o.solve);
+  add_grad_flags(cmd, o.grad);
   cmd.add_option("--lr", o.lr, "RMSprop learning rate")
       ->check(positive_real())
       ->capture_default_str();

@@ -29,13 +29,14 @@ double median(std::vector<double> values) {
 
 WorkPrecisionPoint measure_work_precision(const ode::Problem& problem, const std::string& method,
                                           double tolerance, const TimingBudget& budget,
-                                          std::int64_t max_num_steps) {
+                                          std::int64_t max_num_steps,
+                                          const ode::SolveOptions& base) {
   WorkPrecisionPoint point;
   point.problem = problem.name;
   point.method = method;
   point.tolerance = tolerance;
 
-  ode::SolveOptions options;
+  ode::SolveOptions options = base;
   options.method = method;
   options.rtol = tolerance;
   options.atol = tolerance;

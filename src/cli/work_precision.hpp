@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "neuralode/ode/problems.hpp"
+#include "neuralode/ode/solve_options.hpp"
 #include "neuralode/ode/solve_stats.hpp"
 
 namespace neuralode::cli {
@@ -45,10 +46,13 @@ struct WorkPrecisionPoint {
 // rtol = atol = tolerance: once untimed (sizes the workspace, gives error and stats), then timed
 // with steady_clock per `budget`, reusing workspace and solution so no repetition allocates.
 // A SolveError is recorded in `failure`; bad arguments (unknown method) throw InvalidArgument.
-// `max_num_steps` caps each solve; past it the point fails with a SolveError.
+// `max_num_steps` caps each solve; past it the point fails with a SolveError. `base` gives every
+// other setting of the solves (the step-size controller and its coefficients, safety, factors,
+// first_step: `bench solvers`' shared solver flags); its method, tolerances and cap are replaced.
 WorkPrecisionPoint measure_work_precision(const ode::Problem& problem, const std::string& method,
                                           double tolerance, const TimingBudget& budget = {},
-                                          std::int64_t max_num_steps = kWorkPrecisionMaxSteps);
+                                          std::int64_t max_num_steps = kWorkPrecisionMaxSteps,
+                                          const ode::SolveOptions& base = {});
 
 // An aligned table, one row per point, with a header; a blank line between problems.
 void print_work_precision_table(std::ostream& out, const std::vector<WorkPrecisionPoint>& points);

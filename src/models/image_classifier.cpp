@@ -18,12 +18,18 @@
 
 namespace neuralode::models {
 
-std::string image_model_names() {
-  return "odenet, rknet, resnet";
+namespace {
+
+bool is_registered(const std::string& name) {
+  for (const ImageModel& m : image_models())
+    if (m.name == name) return true;
+  return false;
 }
 
+}  // namespace
+
 void ImageClassifierOptions::validate() const {
-  if (model != "odenet" && model != "rknet" && model != "resnet")
+  if (!is_registered(model))
     throw InvalidArgument("image classifier: model '" + model +
                           "' is not known; accepted: " + image_model_names());
   auto positive = [](const char* name, Index v) {
@@ -35,7 +41,6 @@ void ImageClassifierOptions::validate() const {
   positive("num_classes", num_classes);
   positive("channels", channels);
   positive("resnet_blocks", resnet_blocks);
-  positive("max_num_steps", max_num_steps);
   // Two stride-2 4x4 convolutions after a 3x3 one: the smallest image that leaves 1x1 is 9x9.
   if (image_height < 9 || image_width < 9)
     throw InvalidArgument("image classifier: images of " + std::to_string(image_height) + "x" +
@@ -50,24 +55,26 @@ void ImageClassifierOptions::validate() const {
         std::to_string(image_height) + "x" + std::to_string(image_width) + ", channels " +
         std::to_string(channels) + ", num_classes " + std::to_string(num_classes) +
         "; accepted: image sides up to 1048576, channel and class counts up to 65536");
-  if (!(tol > 0) || !std::isfinite(tol))
-    throw InvalidArgument("image classifier: tol must be a finite number > 0, got " +
-                          std::to_string(tol));
-  if (model == "resnet") {
-    if (!grad.empty() && grad != "direct")
-      throw InvalidArgument("image classifier: grad '" + grad +
+  if (!find_image_model(model).has_ode_block) {
+    if (!grad.method.empty() && grad.method != "direct")
+      throw InvalidArgument("image classifier: grad '" + grad.method +
                             "' does not apply to model resnet, which has no ODE block and is "
                             "trained by backpropagation; accepted: direct, or leave it empty");
   } else {
-    grad::GradOptions g;
+    try {
+      solve.validate();
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("image classifier: solve: ") + e.what());
+    }
+    grad::GradOptions g = grad;
     g.method = effective_grad();
     g.validate();
   }
 }
 
 std::string ImageClassifierOptions::effective_grad() const {
-  if (!grad.empty()) return grad;
-  return model == "rknet" ? "direct" : "adjoint";
+  if (!grad.method.empty()) return grad.method;
+  return find_image_model(model).default_grad;
 }
 
 namespace {
@@ -157,22 +164,15 @@ ImageClassifier<Scalar>::ImageClassifier(const ImageClassifierOptions& options)
   auto down = b.downsampling();
   down_params_ = down->num_params();
   net_.add(std::move(down));
-  if (options_.model == "resnet") {
+  if (!find_image_model(options_.model).has_ode_block) {
     auto middle = std::make_unique<nn::Sequential<Scalar>>();
     for (int i = 0; i < options_.resnet_blocks; ++i) middle->add(b.res_block());
     middle_params_ = middle->num_params();
     net_.add(std::move(middle));
   } else {
     OdeBlockOptions bo;
-    bo.solve.method = options_.method;
-    bo.solve.rtol = options_.tol;
-    bo.solve.atol = options_.tol;
-    bo.solve.step_size = options_.step_size;
-    bo.solve.max_num_steps = options_.max_num_steps;
-    // torchdiffeq's controller (plain I, exponent 1/5 for dopri5): the comparison in the paper's
-    // table is with its step counts. Our PI default (beta 0.04) shrinks steps after easy ones and
-    // took 5-6 dopri5 steps where the I controller takes fewer on this field.
-    bo.solve.controller = ode::Controller::i;
+    bo.solve = options_.solve;
+    bo.grad = options_.grad;
     bo.grad.method = options_.effective_grad();
     auto block = std::make_unique<OdeBlock<Scalar>>(b.ode_field(), bo);
     block_ = block.get();
@@ -238,8 +238,11 @@ std::string ImageClassifier<Scalar>::describe() const {
     << ", " << (block_ ? "ODE block " : "residual blocks ") << middle_params_ << ", head "
     << head_params_ << ")";
   if (block_)
-    s << "; " << options_.method << " at tol " << options_.tol << ", gradients by "
-      << options_.effective_grad();
+    s << "; " << options_.solve.method << " at tol " << options_.solve.rtol
+      << (options_.solve.atol != options_.solve.rtol
+              ? " (atol " + std::to_string(options_.solve.atol) + ")"
+              : std::string())
+      << ", gradients by " << options_.effective_grad();
   return s.str();
 }
 

@@ -356,39 +356,60 @@ void copy_floats(const Checkpoint& c, const Tensor& t, std::span<Scalar> out) {
 
 }  // namespace
 
-std::int64_t get_int_metadata(const Checkpoint& c, const char* key, std::int64_t min,
-                              std::int64_t max) {
-  const std::string& text = required_metadata(c, key);
+namespace {
+
+std::int64_t parse_int_metadata(const Checkpoint& c, const char* key, const std::string& text,
+                                std::int64_t min, std::int64_t max) {
+  const std::string range =
+      max == INT64_MAX ? cat("an integer >= ", min) : cat("an integer in [", min, ", ", max, "]");
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size())
     throw IoError(cat("checkpoint '", source_of(c), "': metadata '", key, "' = '", excerpt(text),
                       "' is not an integer",
-                      ec == std::errc::result_out_of_range ? " (out of the 64-bit range)" : ""));
+                      ec == std::errc::result_out_of_range ? " (out of the 64-bit range)" : "",
+                      "; accepted: ", range));
   if (v < min || v > max)
     throw IoError(cat("checkpoint '", source_of(c), "': metadata '", key, "' = ", v,
-                      " is out of range; accepted: ",
-                      max == INT64_MAX ? cat(">= ", min) : cat("[", min, ", ", max, "]")));
+                      " is out of range; accepted: ", range));
   return v;
 }
 
+}  // namespace
+
+std::int64_t get_int_metadata(const Checkpoint& c, const char* key, std::int64_t min,
+                              std::int64_t max) {
+  return parse_int_metadata(c, key, required_metadata(c, key), min, max);
+}
+
+std::int64_t get_int_metadata_or(const Checkpoint& c, const char* key, std::int64_t fallback,
+                                 std::int64_t min, std::int64_t max) {
+  const auto it = c.metadata.find(key);
+  return it == c.metadata.end() ? fallback : parse_int_metadata(c, key, it->second, min, max);
+}
+
 void require_same_config(const Checkpoint& c, std::string_view current_config,
-                         std::span<const ResumeKey> keys, std::string_view program) {
+                         std::span<const ResumeKey> keys, std::string_view program,
+                         std::string_view defaults_config) {
   const std::string& text = required_metadata(c, kConfigKey);
   const json saved = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (saved.is_discarded() || !saved.is_object())
     throw IoError(cat("checkpoint '", source_of(c), "': metadata '", kConfigKey,
                       "' is not a JSON object: '", excerpt(text), "'"));
   const json current = json::parse(current_config);  // ours: a parse error is a bug
+  const json defaults =
+      defaults_config.empty() ? json::object() : json::parse(defaults_config);  // ours, too
   // Every key first: a checkpoint of another program is named as such, not by its first value
   // that happens to differ.
   for (const ResumeKey& k : keys)
-    if (!saved.contains(k.config_key))
+    if (!saved.contains(k.config_key) && !k.may_be_absent)
       throw IoError(cat("checkpoint '", source_of(c), "': its configuration has no '", k.config_key,
                         "'; it is not a checkpoint of ", program,
                         " (another program's, or a damaged file)"));
   for (const ResumeKey& k : keys) {
-    const auto it = saved.find(k.config_key);
+    const auto found = saved.find(k.config_key);
+    const json& recorded = found != saved.end() ? *found : defaults.at(k.config_key);
+    const auto it = &recorded;
     const json& now = current.at(k.config_key);
     // nlohmann's == compares numbers by value across integer and floating-point types.
     if (*it != now) {

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/apps/odenet.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
 #include "neuralode/train/image_data.hpp"
-#include "neuralode/apps/odenet.hpp"
 #include "support/expect_error.hpp"
 #include "support/stripe_images.hpp"
 #include "support/temp_dir.hpp"
@@ -70,9 +70,9 @@ TEST(OdeNetBadInput, EveryNumericOptionIsRangeChecked) {
   EXPECT_MENTIONS(validate_message(o), "--lr = nan; accepted: a finite number > 0");
   o = {}, o.lr = 1e308, o.batch_size = 1 << 20;
   EXPECT_MENTIONS(validate_message(o), "is not a finite number");
-  o = {}, o.tol = 1e-9;
+  o = {}, o.solve.rtol = o.solve.atol = 1e-9;
   EXPECT_MENTIONS(validate_message(o), "--tol = 1e-09; accepted: a finite number >= 1.2e-07");
-  o = {}, o.tol = INFINITY;
+  o = {}, o.solve.rtol = o.solve.atol = INFINITY;
   EXPECT_MENTIONS(validate_message(o), "--tol = inf");
   o = {}, o.threads = 5000;
   EXPECT_MENTIONS(validate_message(o), "--threads = 5000; accepted: an integer in [1, 1024]");
@@ -86,9 +86,9 @@ TEST(OdeNetBadInput, EveryNumericOptionIsRangeChecked) {
   EXPECT_MENTIONS(validate_message(o), "--stop-after = -1");
   o = {}, o.data = "";
   EXPECT_MENTIONS(validate_message(o), "--data is empty");
-  o = {}, o.grad = "magic";
+  o = {}, o.grad.method = "magic";
   EXPECT_MENTIONS(validate_message(o), "--grad: unknown gradient method 'magic'; accepted:");
-  o = {}, o.method = "rk45";
+  o = {}, o.solve.method = "rk45";
   EXPECT_MENTIONS(validate_message(o), "--method:");
   EXPECT_NO_THROW(OdeNetOptions{}.validate());
 }
@@ -97,15 +97,15 @@ TEST(OdeNetBadInput, EveryNumericOptionIsRangeChecked) {
 TEST(OdeNetBadInput, ResNetRefusesOptionsOfTheOdeBlock) {
   OdeNetOptions o;
   o.model = "resnet";
-  o.grad = "adjoint";
+  o.grad.method = "adjoint";
   EXPECT_MENTIONS(validate_message(o), "--grad adjoint does not apply to --model resnet");
-  o.grad = "magic";
+  o.grad.method = "magic";
   EXPECT_MENTIONS(validate_message(o), "--grad magic does not apply to --model resnet");
-  o.grad = "direct";
+  o.grad.method = "direct";
   EXPECT_NO_THROW(o.validate());
-  o.grad = "", o.method = "rk4";
+  o.grad.method = "", o.solve.method = "rk4";
   EXPECT_MENTIONS(validate_message(o), "--method rk4 does not apply to --model resnet");
-  o.method = "dopri5", o.tol = 1e-5;
+  o.solve.method = "dopri5", o.solve.rtol = o.solve.atol = 1e-5;
   EXPECT_MENTIONS(validate_message(o), "--tol 1e-05 does not apply to --model resnet");
 }
 
@@ -191,6 +191,39 @@ TEST(OdeNetBadInput, ResumeWithOptionsOtherThanTheRunsIsRefusedNamingBoth) {
   EXPECT_EQ(train_odenet(r, std::cout).epochs.size(), 1u);
 }
 
+// Checkpoints written before the solver and gradient options were nested (issue 13) hold only
+// model, method, tol and grad of them: they resume, compared with the defaults (atol with the
+// recorded tol, as rtol = atol = --tol then).
+TEST(OdeNetBadInput, ACheckpointWithoutTheOptionsAddedLaterResumesAsIfItHeldTheDefaults) {
+  Tiny t("odenet");
+  t.o.stop_after = 1;
+  train_odenet(t.o, std::cout);
+  const fs::path path = t.o.out / "checkpoint.safetensors";
+  Checkpoint ck = read_checkpoint(path);
+  auto config = nlohmann::json::parse(ck.metadata.at(kConfigKey));
+  for (const char* key :
+       {"rtol", "atol", "step_size", "first_step", "max_num_steps", "controller", "pi_beta",
+        "pcoeff", "icoeff", "dcoeff", "safety", "ifactor", "dfactor", "adjoint_method",
+        "adjoint_rtol", "adjoint_atol", "adjoint_norm", "checkpoint_every", "binomial_snapshots"}) {
+    ASSERT_TRUE(config.contains(key)) << key;
+    config.erase(key);
+  }
+  ck.metadata[kConfigKey] = config.dump(2);
+  write_checkpoint(path, ck);
+  OdeNetOptions r = t.o;
+  r.resume = true, r.stop_after = 0;
+  r.solve.controller = ode::Controller::pi;
+  EXPECT_MENTIONS(message_of<InvalidArgument>([&] { train_odenet(r, std::cout); }),
+                  "--controller (controller = \"pi\") differs from the run being resumed "
+                  "(controller = \"i\"");
+  r.solve.controller = OdeNetOptions{}.solve.controller;
+  r.solve.atol = 1e-4;
+  EXPECT_MENTIONS(message_of<InvalidArgument>([&] { train_odenet(r, std::cout); }),
+                  "--atol (atol = 0.0001) differs from the run being resumed (atol = 0.001");
+  r.solve.atol = r.solve.rtol;
+  EXPECT_EQ(train_odenet(r, std::cout).epochs.size(), 1u);
+}
+
 // Issue 21: a checkpoint with non-numeric metadata ended in "internal error: stoi".
 TEST(OdeNetBadInput, DamagedCheckpointMetadataIsNamed) {
   Tiny t;
@@ -207,7 +240,7 @@ TEST(OdeNetBadInput, DamagedCheckpointMetadataIsNamed) {
     return message_of<IoError>([&] { train_odenet(r, std::cout); });
   };
   std::string m = with("epoch", "one");
-  EXPECT_MENTIONS(m, "metadata 'epoch' = 'one'; accepted: an integer in [0, 2]");
+  EXPECT_MENTIONS(m, "metadata 'epoch' = 'one' is not an integer; accepted: an integer in [0, 2]");
   EXPECT_MENTIONS(m, "checkpoint.safetensors");
   EXPECT_MENTIONS(with("epoch", "99999999999999999999"), "metadata 'epoch'");
   EXPECT_MENTIONS(with("epoch", "2"), "is at iteration 3 but at epoch 2");

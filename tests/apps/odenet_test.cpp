@@ -163,7 +163,7 @@ TEST(OdeNetTraining, BadOptionsAreNamed) {
   o.epochs = 0;
   EXPECT_NE(message(o).find("--epochs"), std::string::npos);
   o = {};
-  o.method = "rk45";
+  o.solve.method = "rk45";
   EXPECT_NE(message(o).find("rk45"), std::string::npos);
   o = {};
   o.data = "/nonexistent-neuralode-data";

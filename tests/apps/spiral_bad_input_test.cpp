@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/apps/spiral.hpp"
 #include "neuralode/error.hpp"
 #include "neuralode/train/checkpoint.hpp"
-#include "neuralode/apps/spiral.hpp"
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
 
@@ -76,7 +76,7 @@ TEST(SpiralBadInput, EveryOutOfRangeOptionIsRefusedNamingFlagValueAndRange) {
       {"iters 0", [](auto& o) { o.iters = 0; },
        "--iters = 0 is out of range; accepted: an integer >= 1"},
       {"test_freq 0", [](auto& o) { o.test_freq = 0; }, "--test-freq = 0"},
-      {"max_num_steps 0", [](auto& o) { o.max_num_steps = 0; },
+      {"max_num_steps 0", [](auto& o) { o.solve.max_num_steps = 0; },
        "--max-steps = 0 is out of range; accepted: an integer >= 1"},
       {"batch_size 0", [](auto& o) { o.batch_size = 0; }, "--batch-size = 0"},
       {"threads 0", [](auto& o) { o.threads = 0; },
@@ -92,8 +92,8 @@ TEST(SpiralBadInput, EveryOutOfRangeOptionIsRefusedNamingFlagValueAndRange) {
        "--lr = 0 is out of range; accepted: a finite number > 0"},
       {"lr nan", [nan](auto& o) { o.lr = nan; }, "--lr = nan"},
       {"lr inf", [inf](auto& o) { o.lr = inf; }, "--lr = inf"},
-      {"rtol -1", [](auto& o) { o.rtol = -1; }, "--rtol = -1"},
-      {"atol inf", [inf](auto& o) { o.atol = inf; }, "--atol = inf"},
+      {"rtol -1", [](auto& o) { o.solve.rtol = -1; }, "--rtol = -1"},
+      {"atol inf", [inf](auto& o) { o.solve.atol = inf; }, "--atol = inf"},
       {"t_end nan", [nan](auto& o) { o.t_end = nan; }, "t_end = nan"},
       {"data_size 2", [](auto& o) { o.data_size = 2; }, "data_size = 2"},
       {"batch_time 1", [](auto& o) { o.batch_time = 1; },
@@ -103,12 +103,13 @@ TEST(SpiralBadInput, EveryOutOfRangeOptionIsRefusedNamingFlagValueAndRange) {
        "--batch-size = 991 is more than the 990 windows of --batch-time = 10 points"},
       {"dtype", [](auto& o) { o.dtype = "float16"; },
        "--dtype 'float16' is not accepted; accepted: float32, float64"},
-      {"method", [](auto& o) { o.method = "magic"; },
+      {"method", [](auto& o) { o.solve.method = "magic"; },
        "--method: unknown method 'magic'; accepted: "},
-      {"grad", [](auto& o) { o.grad = "magic"; },
+      {"grad", [](auto& o) { o.grad.method = "magic"; },
        "--grad: unknown gradient method 'magic'; accepted: "},
-      {"adjoint_norm", [](auto& o) { o.adjoint_norm = "half"; },
-       "--adjoint-norm: unknown adjoint norm 'half'; accepted: full, seminorm"},
+      {"grad options", [](auto& o) { o.grad.checkpoint_every = 0; },
+       "--grad: GradOptions: checkpoint_every = 0 is out of range"},
+      {"solver options", [](auto& o) { o.solve.dfactor = 2; }, "solver options: "},
   };
   TempDir dir{"spiral_bad"};
   for (const auto& c : cases) {
@@ -156,17 +157,22 @@ TEST(SpiralBadInput, ResumeRefusesEveryOptionThatDefinesTheRunNamingBothValues) 
        "--batch-size = 7 differs from the checkpoint's 20"},
       {"batch_time", [](auto& o) { o.batch_time = 5; }, "--batch-time = 5 differs"},
       {"seed", [](auto& o) { o.seed = 3; }, "--seed = 3 differs from the checkpoint's 0"},
-      {"method", [](auto& o) { o.method = "bosh3"; },
+      {"method", [](auto& o) { o.solve.method = "bosh3"; },
        "--method = bosh3 differs from the checkpoint's dopri5"},
-      {"rtol", [](auto& o) { o.rtol = 1e-6; }, "--rtol = 1e-06 differs"},
-      {"atol", [](auto& o) { o.atol = 1e-8; }, "--atol = 1e-08 differs"},
-      {"grad", [](auto& o) { o.grad = "adjoint"; },
+      {"rtol", [](auto& o) { o.solve.rtol = 1e-6; }, "--rtol = 1e-06 differs"},
+      {"atol", [](auto& o) { o.solve.atol = 1e-8; }, "--atol = 1e-08 differs"},
+      {"grad", [](auto& o) { o.grad.method = "adjoint"; },
        "--grad = adjoint differs from the checkpoint's direct"},
-      {"adjoint_norm", [](auto& o) { o.adjoint_norm = "seminorm"; },
+      {"adjoint_norm", [](auto& o) { o.grad.adjoint_norm = grad::AdjointNorm::seminorm; },
        "--adjoint-norm = seminorm differs"},
       {"dtype", [](auto& o) { o.dtype = "float64"; },
        "--dtype = float64 differs from the checkpoint's float32"},
       {"t_end", [](auto& o) { o.t_end = 20; }, "t_end = 20.0 differs from the checkpoint's 25.0"},
+      // Options declared by the shared solver and gradient flags (issue 13).
+      {"controller", [](auto& o) { o.solve.controller = ode::Controller::pid; },
+       "--controller = pid differs from the checkpoint's pi"},
+      {"safety", [](auto& o) { o.solve.safety = 0.8; }, "--safety = 0.8 differs"},
+      {"adjoint_rtol", [](auto& o) { o.grad.adjoint_rtol = 1e-5; }, "--adjoint-rtol = 1e-05"},
   };
   TempDir dir{"spiral_bad"};
   run(tiny(dir / "run"));
@@ -206,6 +212,33 @@ TEST(SpiralBadInput, ResumeAcceptsOptionsThatOnlyChangeHowTheRunIsRunAndRecordsT
   EXPECT_EQ(again.steps_run, 0);
   EXPECT_TRUE(std::isnan(again.ms_per_iter));
   EXPECT_EQ(again.checkpoint, dir / "run/checkpoint.safetensors");
+}
+
+// Checkpoints written before the solver and gradient options were nested (issue 13) have no
+// controller, safety, adjoint_rtol, ... in their config: they resume, compared with the defaults.
+TEST(SpiralBadInput, ACheckpointWithoutTheOptionsAddedLaterResumesAsIfItHeldTheDefaults) {
+  TempDir dir{"spiral_bad"};
+  run(tiny(dir / "run"));
+  const fs::path path = dir / "run/checkpoint.safetensors";
+  Checkpoint ck = read_checkpoint(path);
+  auto config = nlohmann::json::parse(ck.metadata.at(kConfigKey));
+  for (const char* key :
+       {"step_size", "first_step", "controller", "pi_beta", "pcoeff", "icoeff", "dcoeff", "safety",
+        "ifactor", "dfactor", "adjoint_method", "adjoint_rtol", "adjoint_atol", "checkpoint_every",
+        "binomial_snapshots"}) {
+    ASSERT_TRUE(config.contains(key)) << key;
+    config.erase(key);
+  }
+  ck.metadata[kConfigKey] = config.dump();
+  write_checkpoint(path, ck);
+  SpiralOptions o = tiny(dir / "run");
+  o.resume = true;
+  o.solve.controller = ode::Controller::i;  // not the default: refused, naming the default
+  const std::string msg = message_of<InvalidArgument>([&] { run(o); });
+  EXPECT_TRUE(contains(msg, "--controller = i differs from the checkpoint's pi")) << msg;
+  o.solve.controller = SpiralOptions{}.solve.controller;
+  o.iters = 6;
+  EXPECT_EQ(run(o).iterations, 6);
 }
 
 TEST(SpiralBadInput, ResumeBelowTheCheckpointsIterationNamesBoth) {
@@ -384,7 +417,7 @@ TEST(SpiralBadInput, ADivergingRunStopsNamingTheIterationAndTheLearningRate) {
 TEST(SpiralBadInput, ASolveThatReachesMaxStepsNamesTheIterationAndTheCap) {
   TempDir dir{"spiral_bad"};
   SpiralOptions o = tiny(dir / "run");
-  o.max_num_steps = 3;  // the whole-trajectory solve takes hundreds
+  o.solve.max_num_steps = 3;  // the whole-trajectory solve takes hundreds
   const std::string msg = message_of<SolveError>([&] { run(o); });
   EXPECT_TRUE(contains(msg, "spiral: iteration ")) << msg;
   EXPECT_TRUE(contains(msg, "odeint: max_num_steps = 3 reached")) << msg;

@@ -61,7 +61,7 @@ TEST(Spiral, ResumedRunReproducesTheUninterruptedRunExactly) {
   for (const char* grad : {"direct", "adjoint"}) {
     SpiralOptions straight = short_run(std::string("straight-") + grad);
     straight.iters = 80;
-    straight.grad = grad;
+    straight.grad.method = grad;
     straight.figures = false;
     std::ostringstream log;
     train_spiral(straight, log);
@@ -112,7 +112,7 @@ TEST(Spiral, RejectsBadOptionsNamingThem) {
     EXPECT_NE(std::string(e.what()).find("--batch-time"), std::string::npos);
   }
   o = SpiralOptions{};
-  o.grad = "magic";
+  o.grad.method = "magic";
   EXPECT_THROW(o.validate(), InvalidArgument);
   o = SpiralOptions{};
   o.out = fresh_dir("missing");

@@ -144,7 +144,8 @@ TEST(CliOdeNetBadInput, ResumeAndRerunProblemsChangeNothing) {
   neuralode::train::Checkpoint c = neuralode::train::read_checkpoint(ckpt);
   c.metadata["epoch"] = "first";
   neuralode::train::write_checkpoint(ckpt, c);
-  expect_refused(d.train("--epochs 2 --resume"), "metadata 'epoch' = 'first'; accepted:");
+  expect_refused(d.train("--epochs 2 --resume"),
+                 "metadata 'epoch' = 'first' is not an integer; accepted:");
   EXPECT_EQ(read_file(d.run() / "metrics.jsonl"), metrics);
 }
 

@@ -32,7 +32,7 @@ TEST(ImageClassifier, ParameterCountsMatchTorchdiffeqOdenetMnist) {
 TEST(ImageClassifier, DefaultGradientMethodsAreThePapers) {
   EXPECT_EQ(ImageClassifierOptions{.model = "odenet"}.effective_grad(), "adjoint");
   EXPECT_EQ(ImageClassifierOptions{.model = "rknet"}.effective_grad(), "direct");
-  const ImageClassifierOptions binomial{.model = "odenet", .grad = "binomial"};
+  const ImageClassifierOptions binomial{.model = "odenet", .grad = {.method = "binomial"}};
   EXPECT_EQ(binomial.effective_grad(), "binomial");
 }
 
@@ -48,8 +48,8 @@ TEST(ImageClassifier, BadOptionsAreNamed) {
   EXPECT_NE(message({.model = "vgg"}).find("odenet, rknet, resnet"), std::string::npos);
   EXPECT_NE(message({.image_height = 5}).find("too small"), std::string::npos);
   EXPECT_NE(message({.channels = 0}).find("channels"), std::string::npos);
-  EXPECT_NE(message({.grad = "magic"}).find("magic"), std::string::npos);
-  EXPECT_NE(message({.tol = -1}).find("tol"), std::string::npos);
+  EXPECT_NE(message({.grad = {.method = "magic"}}).find("magic"), std::string::npos);
+  EXPECT_NE(message({.solve = {.rtol = -1}}).find("rtol"), std::string::npos);
 }
 
 // A tiny classifier in double: 4 channels, 10x10 images, 3 classes.
@@ -60,10 +60,13 @@ ImageClassifierOptions tiny(const char* model, const char* method, double step, 
           .num_classes = 3,
           .channels = 4,
           .resnet_blocks = 2,
-          .method = method,
-          .tol = 1e-10,
-          .step_size = step,
-          .grad = grad};
+          .solve = {.method = method,
+                    .rtol = 1e-10,
+                    .atol = 1e-10,
+                    .step_size = step,
+                    .controller = ode::Controller::i,  // the block's default, as before
+                    .max_num_steps = 100000},
+          .grad = {.method = grad}};
 }
 
 struct Batch {
@@ -115,7 +118,7 @@ void expect_gradient_matches_differences(ImageClassifierOptions o) {
     p[i] = keep;
     worst = std::max(worst, std::abs((up - down) / (2 * eps) - g[i]));
   }
-  EXPECT_LT(worst / gmax, 1e-6) << o.model << " " << o.method << " " << o.effective_grad();
+  EXPECT_LT(worst / gmax, 1e-6) << o.model << " " << o.solve.method << " " << o.effective_grad();
 }
 
 TEST(ImageClassifier, ResNetGradientMatchesCentralDifferences) {

@@ -51,7 +51,8 @@ TEST(CheckpointBadInput, IntegerMetadataIsParsedStrictlyNamingFileKeyAndText) {
       {" 12", "' 12' is not an integer"},
       {"1.5", "'1.5' is not an integer"},
       {"99999999999999999999", "(out of the 64-bit range)"},
-      {"-1", "metadata 'epoch' = -1 is out of range; accepted: [0, 100]"},
+      {"-1", "metadata 'epoch' = -1 is out of range; accepted: an integer in [0, 100]"},
+      {"abc", "'abc' is not an integer; accepted: an integer in [0, 100]"},
       {"101", "= 101 is out of range"},
   };
   for (const auto& c : cases) {
@@ -124,7 +125,8 @@ TEST(CheckpointBadInput, IterationMustBeANonNegativeInteger) {
   const std::string msg = message_of<IoError>([&] {
     get_iteration(with_metadata({{kIterationKey, "-1"}}));
   });
-  EXPECT_TRUE(contains(msg, "metadata 'iteration' = -1 is out of range; accepted: >= 0")) << msg;
+  EXPECT_TRUE(contains(msg, "metadata 'iteration' = -1 is out of range; accepted: an integer >= 0"))
+      << msg;
 }
 
 TEST(CheckpointBadInput, ResumeConfigComparesEachKeyNamingTheFlagAndBothValues) {

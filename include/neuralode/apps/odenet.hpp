@@ -11,16 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/grad/grad_options.hpp"
+#include "neuralode/models/image_classifier.hpp"
+#include "neuralode/ode/solve_options.hpp"
 #include "neuralode/types.hpp"
 
 namespace neuralode::apps {
 
 struct OdeNetOptions {
   // ---- Model (models::ImageClassifierOptions)
-  std::string model = "odenet";  // odenet | rknet | resnet
-  std::string method = "dopri5";
-  double tol = 1e-3;  // rtol = atol of the ODE block
-  std::string grad;   // empty: adjoint for odenet, direct for rknet
+  std::string model = "odenet";  // a name of models::image_model_names()
+  // The ODE block's solver (odenet, rknet), validated once by validate() in float, the type the
+  // block computes in. Defaults: models::ImageClassifierOptions::default_solve(): dopri5 at
+  // rtol = atol = 1e-3 (torchdiffeq's --tol) with torchdiffeq's I controller, at most 10^5 steps
+  // per solve (a valid run takes 3-30; a diverging one is stopped there with the iteration).
+  ode::SolveOptions solve = models::ImageClassifierOptions::default_solve();
+  // The block's gradient method; an empty method: adjoint for odenet, direct for rknet.
+  grad::GradOptions grad = {.method = ""};
   // ---- Data
   // "fashion-mnist" (Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist) or a
   // directory holding the four MNIST-style IDX files (so real MNIST works too).
@@ -40,10 +47,12 @@ struct OdeNetOptions {
   int threads = 1;
   std::filesystem::path out = "runs/odenet";
   // Continue from out/checkpoint.safetensors (written after every epoch, and inside an epoch when
-  // a signal stopped the run). The options that define the run (model, method, tol, grad, data,
-  // augment, train_size, test_size, epochs, batch_size, lr, momentum, seed) must equal those the
-  // checkpoint records, or InvalidArgument names the option with both values: a changed one would
-  // make the rest a different run while metrics.jsonl describes one. threads may change.
+  // a signal stopped the run). The options that define the run (model, the fields of solve but
+  // max_num_steps, those of grad, data, augment, train_size, test_size, epochs, batch_size, lr,
+  // momentum, seed) must equal those the checkpoint records, or InvalidArgument names the option
+  // with both values: a changed one would make the rest a different run while metrics.jsonl
+  // describes one (a checkpoint from before an option existed counts as having its default).
+  // threads and solve.max_num_steps may change.
   bool resume = false;
   // Stop after this epoch (0 = run to `epochs`), e.g. to fit a time-limited job; a later run with
   // the same options and `resume` continues exactly where this one stopped.
@@ -52,9 +61,9 @@ struct OdeNetOptions {
   bool figures = true;  // training.png at the end
 
   // Throws InvalidArgument naming the flag and the accepted values: counts >= 1 (sizes >= 0),
-  // a finite lr > 0 (also after scaling), tol >= 1.2e-7 (the block computes in float), threads in
-  // [1, 1024], known words, and for resnet (no ODE block) no grad but direct and the default
-  // method and tol (they would be ignored).
+  // a finite lr > 0 (also after scaling), rtol and atol >= 1.2e-7 (the block computes in float),
+  // threads in [1, 1024], known words, solve.validate() and grad.validate(), and for resnet (no
+  // ODE block) no grad but direct and every solver option at its default (it would be ignored).
   void validate() const;
   // The directory the data come from ("fashion-mnist" resolved).
   std::filesystem::path data_dir() const;

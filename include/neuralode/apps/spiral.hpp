@@ -8,9 +8,19 @@
 #include <iosfwd>
 #include <string>
 
+#include "neuralode/grad/grad_options.hpp"
+#include "neuralode/ode/solve_options.hpp"
+
 namespace neuralode::apps {
 
 struct SpiralOptions {
+  // SolveOptions{} with max_num_steps = 10^4 (see `solve`).
+  static ode::SolveOptions default_solve() {
+    ode::SolveOptions s;
+    s.max_num_steps = 10000;
+    return s;
+  }
+
   // ---- Training (torchdiffeq's ode_demo defaults) ----
   int iters = 2000;        // optimizer steps in all (a resumed run counts the checkpoint's); >= 1
   int batch_size = 20;     // random windows per step; 1 to data_size - batch_time (drawn without
@@ -22,17 +32,16 @@ struct SpiralOptions {
                            // steps (and at the last); >= 1
   std::uint64_t seed = 0;  // batch sampling and weight initialisation; any value
   // ---- Solver and gradient ----
-  std::string method = "dopri5";  // any name of ode::method_names()
-  double rtol = 1e-7;             // finite, > 0
-  double atol = 1e-9;             // finite, > 0
-  // Cap on the steps (accepted + rejected) of each solve during training, >= 1. A valid run
-  // takes about 10 per window and a few hundred for the whole trajectory; a diverging one takes
-  // millions, and with grad = direct each step is kept for the backward pass (about 60 KB at
-  // batch_size 20 in float32), so without a cap it runs for minutes and fills the memory before
-  // failing. Reaching it stops the run with SolveError naming the iteration.
-  std::int64_t max_num_steps = 10000;
-  std::string grad = "direct";        // direct | adjoint | checkpoint | binomial
-  std::string adjoint_norm = "full";  // full | seminorm
+  // The solver of every training and test solve, validated once by validate() (in the scalar
+  // type of --dtype). Defaults: SolveOptions' own (dopri5, rtol 1e-7, atol 1e-9: ode_demo's
+  // torchdiffeq defaults; the PI controller), except max_num_steps: a valid run takes about 10
+  // steps per window and a few hundred for the whole trajectory; a diverging one takes millions,
+  // and with grad direct each step is kept for the backward pass (about 60 KB at batch_size 20 in
+  // float32), so without a cap it runs for minutes and fills the memory before failing. Reaching
+  // it stops the run with SolveError naming the iteration.
+  ode::SolveOptions solve = default_solve();
+  // How the gradient goes through each window's solve (direct: ode_demo's backpropagation).
+  grad::GradOptions grad;
   // ---- Data (ode_demo: y0 = [2, 0], t in linspace(0, 25, 1000)) ----
   int data_size = 1000;  // points of the true trajectory; >= 3
   double t_end = 25.0;   // its last time; finite, > 0
@@ -41,9 +50,11 @@ struct SpiralOptions {
   int threads = 1;                // 1 to kMaxThreads
   std::filesystem::path out = "runs/spiral";  // see prepare_run_directory (run_directory.hpp)
   // Continue from out/checkpoint.safetensors. The options that define the run (batch_size,
-  // batch_time, lr, seed, method, rtol, atol, grad, adjoint_norm, data_size, t_end, dtype) must
-  // equal the checkpoint's, or train_spiral refuses naming the first that differs; iters,
-  // test_freq, max_num_steps, threads, quiet, figures and warmup may change.
+  // batch_time, lr, seed, every field of solve but max_num_steps, every field of grad, data_size,
+  // t_end, dtype) must equal the checkpoint's, or train_spiral refuses naming the first that
+  // differs (a checkpoint written before a solver or gradient option existed counts as having its
+  // default); iters, test_freq, solve.max_num_steps, threads, quiet, figures and warmup may
+  // change.
   bool resume = false;
   bool figures = true;  // write spiral.png/.svg and training.png at the end
   bool quiet = false;   // no progress output
@@ -54,7 +65,8 @@ struct SpiralOptions {
   static constexpr int kMaxThreads = 1024;
 
   // Throws InvalidArgument naming the field (as its flag, "--batch-size") and the accepted
-  // values: every range above, and the cross-field ones (warmup < iters, batch_size windows).
+  // values: every range above, the cross-field ones (warmup < iters, batch_size windows), and
+  // solve.validate() and grad.validate() (the only place a training run checks them).
   void validate() const;
 };
 

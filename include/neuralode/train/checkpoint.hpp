@@ -140,10 +140,17 @@ void put_iteration(Checkpoint& checkpoint, std::int64_t iteration);
 std::int64_t get_iteration(const Checkpoint& checkpoint);
 
 // The metadata value under key as a decimal integer (optional sign, digits, nothing else; no
-// std::stoi, which throws a bare "stoi" and accepts "12abc"). IoError naming the file, the key
-// and the text when it is missing or malformed, or outside [min, max].
+// std::stoi, which throws a bare "stoi" and accepts "12abc"). IoError naming the file, the key,
+// the text and the accepted range when it is missing or malformed, or outside [min, max]:
+//   "checkpoint 'run/checkpoint.safetensors': metadata 'epoch' = 'one' is not an integer;
+//    accepted: an integer in [0, 2]"
 std::int64_t get_int_metadata(const Checkpoint& checkpoint, const char* key,
                               std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
+// The same for a key a checkpoint may lack (written only in some states, or by an older
+// version): `fallback` when absent, the checks above when present.
+std::int64_t get_int_metadata_or(const Checkpoint& checkpoint, const char* key,
+                                 std::int64_t fallback, std::int64_t min = INT64_MIN,
+                                 std::int64_t max = INT64_MAX);
 
 // What --resume checks: the options that define a run (the model, the data, the optimizer's
 // hyperparameters, the solver) must be those the checkpoint was written with, because the
@@ -152,6 +159,10 @@ std::int64_t get_int_metadata(const Checkpoint& checkpoint, const char* key,
 struct ResumeKey {
   const char* config_key;
   const char* flag;
+  // An option added after the first checkpoints were written: a checkpoint without the key is
+  // compared as if it held the value of `defaults_config` (the program's default), so old
+  // checkpoints still resume; with false, a missing key is refused as "not a checkpoint of".
+  bool may_be_absent = false;
 };
 // Compares each key of the checkpoint's kConfigKey JSON object with the same key of
 // current_config (JSON text of the new run's configuration). IoError naming the file when the
@@ -159,9 +170,12 @@ struct ResumeKey {
 // checkpoint of <program>"); InvalidArgument, for the first key that differs:
 //   "<program> --resume: --lr = 0.1 differs from the checkpoint's 0.001 ('<file>'); a resumed run
 //    keeps the options it was started with: pass --lr 0.001, or start a new run in another --out"
-// Numbers compare by value (20 equals 20.0), strings exactly.
+// Numbers compare by value (20 equals 20.0), strings exactly. defaults_config (JSON text of the
+// configuration with the program's default options) supplies the value of a may_be_absent key a
+// checkpoint lacks; it must hold every such key.
 void require_same_config(const Checkpoint& checkpoint, std::string_view current_config,
-                         std::span<const ResumeKey> keys, std::string_view program);
+                         std::span<const ResumeKey> keys, std::string_view program,
+                         std::string_view defaults_config = {});
 
 // The engine's full state (312 words) in its standard text form under key; restoring it makes the
 // engine produce exactly the numbers it would have produced next. Distributions keep state of
