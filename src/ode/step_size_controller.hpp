@@ -74,6 +74,10 @@ class StepSizeController {
     const double log_err = err_sq == Scalar(0)
                                ? log_1e4()
                                : 0.5 * step_kernels::controller_log(static_cast<double>(err_sq));
+    // I and PI keep the old loop's expression as written (so the compiler contracts it as
+    // before: the I and PI solves are unchanged to the bit); PID has its own. One expression for
+    // all three with explicit fused multiply-adds was measured 5-10 % slower per small adaptive
+    // step: a third operation on the chain from one step's error to the next step's size.
     Scalar factor;
     if (err_sq == Scalar(0)) {
       factor = ifactor_;
