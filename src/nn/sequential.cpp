@@ -38,9 +38,8 @@ Sequential<Scalar>& Sequential<Scalar>::add(std::unique_ptr<Layer<Scalar>> layer
   }
   offsets_.push_back(layers_.empty() ? 0 : offsets_.back() + layers_.back()->num_params());
   layers_.push_back(std::move(layer));
-  acts_.resize(layers_.size() - 1);
-  tacts_.resize(layers_.size() - 1);
-  tdots_.resize(layers_.size() - 1);
+  tangents_.push_back(layers_.back()->tangent());
+  all_tangent_ = all_tangent_ && tangents_.back() != nullptr;
   return *this;
 }
 
@@ -74,165 +73,165 @@ void Sequential<Scalar>::bind(Scalar* params) {
   }
 }
 
-// Each layer's output feeds the next through acts_; the forward pass proper or the inference one.
+// Context layout, layer by layer: layer i's own context, then (all but the last) its output,
+// which is layer i+1's input. The tangent layout: layer i's own tangent context, then its two
+// outputs y_i and y_dot_i.
 template <class Scalar>
-template <bool kInference>
-void Sequential<Scalar>::chain(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
-  assert(!layers_.empty());
-  const std::size_t n = layers_.size();
-  auto run = [t](Layer<Scalar>& layer, ConstMatrixView<Scalar> in, MatrixView<Scalar> out) {
-    if constexpr (kInference) {
-      layer.forward_inference(t, in, out);
-    } else {
-      layer.forward(t, in, out);
-    }
-  };
-  ConstMatrixView<Scalar> in = x;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    auto out = sized(acts_[i], x.rows(), layers_[i]->out_features());
-    run(*layers_[i], in, out);
-    new (&in) ConstMatrixView<Scalar>(as_const(out));
-  }
-  run(*layers_[n - 1], in, y);
-}
-
-template <class Scalar>
-void Sequential<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
-  chain<false>(t, x, y);
-}
-
-template <class Scalar>
-void Sequential<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
-                                           MatrixView<Scalar> y) {
-  chain<true>(t, x, y);
-}
-
-// The layers' reverse passes, last to first, through the ping-pong buffers; back(i, y_bar_i,
-// x_bar_i, theta_bar_i) runs layer i's (plain or recorded).
-template <class Scalar>
-template <class Back>
-void Sequential<Scalar>::reverse(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                 Scalar* theta_bar, Back&& back) {
-  const std::size_t n = layers_.size();
-  ConstMatrixView<Scalar> cur = y_bar;
-  for (std::size_t i = n; i-- > 1;) {
-    auto dst = sized(g_[i % 2], y_bar.rows(), layers_[i]->in_features());
-    back(i, cur, dst, theta_bar ? theta_bar + offsets_[i] : nullptr);
-    new (&cur) ConstMatrixView<Scalar>(as_const(dst));
-  }
-  // Without an x_bar, a first layer that cannot skip its input's cotangent writes it into the
-  // ping-pong buffer layer 1 did not use (g_[0]; layer 1 wrote g_[1]).
-  const bool scratch = x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint();
-  back(0, cur, scratch ? sized(g_[0], y_bar.rows(), layers_[0]->in_features()) : x_bar, theta_bar);
-}
-
-template <class Scalar>
-void Sequential<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                  Scalar* theta_bar, Scalar* t_bar) {
-  reverse(y_bar, x_bar, theta_bar,
-          [&](std::size_t i, ConstMatrixView<Scalar> yb, MatrixView<Scalar> xb, Scalar* tb) {
-            layers_[i]->backward(yb, xb, tb, t_bar);
-          });
-}
-
-// Record layout, layer by layer: layer i's own record, then (all but the last) its output, which
-// is layer i+1's input.
-template <class Scalar>
-Index Sequential<Scalar>::record_size(Index batch) const {
+Index Sequential<Scalar>::context_size(Index batch) const {
   Index total = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const Index own = layers_[i]->record_size(batch);
-    if (own < 0) return -1;
-    total += own + (i + 1 < layers_.size() ? batch * layers_[i]->out_features() : 0);
+    total += layers_[i]->context_size(batch) +
+             (i + 1 < layers_.size() ? batch * layers_[i]->out_features() : 0);
   }
   return total;
 }
 
 template <class Scalar>
-void Sequential<Scalar>::locate_record(ConstMatrixView<Scalar> x, Scalar* record) {
-  const Index batch = x.rows();
-  rec_in_.resize(layers_.size());
-  rec_own_.resize(layers_.size());
-  Scalar* p = record;
-  const Scalar* in = x.data();
+Index Sequential<Scalar>::tangent_context_size(Index batch) const {
+  assert(all_tangent_);
+  Index total = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    rec_in_[i] = in;
-    rec_own_[i] = p;
-    p += layers_[i]->record_size(batch);
-    if (i + 1 < layers_.size()) {
-      in = p;
-      p += batch * layers_[i]->out_features();
-    }
+    total += tangents_[i]->tangent_context_size(batch) +
+             (i + 1 < layers_.size() ? 2 * batch * layers_[i]->out_features() : 0);
   }
+  return total;
 }
 
 template <class Scalar>
-void Sequential<Scalar>::forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
-                                          Scalar* record) {
-  assert(!layers_.empty());
-  locate_record(x, record);
-  const std::size_t n = layers_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const ConstMatrixView<Scalar> in(rec_in_[i], x.rows(), layers_[i]->in_features());
-    if (i + 1 < n) {
-      Scalar* out = const_cast<Scalar*>(rec_in_[i + 1]);  // inside the caller's record
-      layers_[i]->forward_recorded(
-          t, in, MatrixView<Scalar>(out, x.rows(), layers_[i]->out_features()), rec_own_[i]);
-    } else {
-      layers_[i]->forward_recorded(t, in, y, rec_own_[i]);
-    }
-  }
-}
-
-template <class Scalar>
-void Sequential<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
-                                           ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                           Scalar* theta_bar, Scalar* t_bar) {
-  locate_record(x, const_cast<Scalar*>(record));  // only read from here on
+void Sequential<Scalar>::locate(ConstMatrixView<Scalar> x, const Scalar* x_dot, Scalar* ctx,
+                                bool tangent) {
   const Index batch = x.rows();
-  reverse(y_bar, x_bar, theta_bar,
-          [&](std::size_t i, ConstMatrixView<Scalar> yb, MatrixView<Scalar> xb, Scalar* tb) {
-            layers_[i]->backward_recorded(
-                ConstMatrixView<Scalar>(rec_in_[i], batch, layers_[i]->in_features()), rec_own_[i],
-                yb, xb, tb, t_bar);
-          });
+  const std::size_t n = layers_.size();
+  in_.resize(n);
+  in_dot_.resize(n);
+  own_.resize(n);
+  Scalar* p = ctx;
+  const Scalar* in = x.data();
+  const Scalar* in_dot = x_dot;
+  for (std::size_t i = 0; i < n; ++i) {
+    in_[i] = in;
+    in_dot_[i] = in_dot;
+    own_[i] = p;
+    p += tangent ? tangents_[i]->tangent_context_size(batch) : layers_[i]->context_size(batch);
+    if (i + 1 < n) {
+      const Index w = batch * layers_[i]->out_features();
+      in = p;
+      p += w;
+      if (tangent) {
+        in_dot = p;
+        p += w;
+      }
+    }
+  }
 }
 
+// Inference (ctx null): each layer's output feeds the next through the two scratch buffers in
+// turn. Training: through the context, where backward finds them.
 template <class Scalar>
-void Sequential<Scalar>::forward_tangent(Scalar t, ConstMatrixView<Scalar> x,
-                                         ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                         MatrixView<Scalar> y_dot) {
+void Sequential<Scalar>::forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                 Scalar* ctx) {
   assert(!layers_.empty());
   const std::size_t n = layers_.size();
-  ConstMatrixView<Scalar> in = x, in_dot = x_dot;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    const Index w = layers_[i]->out_features();
-    auto out = sized(tacts_[i], x.rows(), w);
-    auto out_dot = sized(tdots_[i], x.rows(), w);
-    layers_[i]->forward_tangent(t, in, in_dot, out, out_dot);
-    new (&in) ConstMatrixView<Scalar>(as_const(out));
-    new (&in_dot) ConstMatrixView<Scalar>(as_const(out_dot));
+  const Index batch = x.rows();
+  if (!ctx) {
+    ConstMatrixView<Scalar> in = x;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      auto out = sized(acts_[i % 2], batch, layers_[i]->out_features());
+      layers_[i]->forward(t, in, out, nullptr);
+      new (&in) ConstMatrixView<Scalar>(as_const(out));
+    }
+    layers_[n - 1]->forward(t, in, y, nullptr);
+    return;
   }
-  layers_[n - 1]->forward_tangent(t, in, in_dot, y, y_dot);
+  locate(x, nullptr, ctx, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ConstMatrixView<Scalar> in(in_[i], batch, layers_[i]->in_features());
+    if (i + 1 < n) {
+      Scalar* out = const_cast<Scalar*>(in_[i + 1]);  // inside the caller's context
+      layers_[i]->forward(t, in, MatrixView<Scalar>(out, batch, layers_[i]->out_features()),
+                          own_[i]);
+    } else {
+      layers_[i]->forward(t, in, y, own_[i]);
+    }
+  }
+}
+
+// The layers' reverse passes, last to first, through the ping-pong buffers (layer i reads one and
+// writes the other, so nothing aliases).
+template <class Scalar>
+void Sequential<Scalar>::backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                                  ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                  Scalar* theta_bar, Scalar* t_bar) {
+  locate(x, nullptr, const_cast<Scalar*>(ctx), false);  // only read from here on
+  const std::size_t n = layers_.size();
+  const Index batch = x.rows();
+  auto input = [&](std::size_t i) {
+    return ConstMatrixView<Scalar>(in_[i], batch, layers_[i]->in_features());
+  };
+  ConstMatrixView<Scalar> cur = y_bar;
+  for (std::size_t i = n; i-- > 1;) {
+    auto dst = sized(g_[i % 2], batch, layers_[i]->in_features());
+    layers_[i]->backward(t, input(i), own_[i], cur, dst,
+                         theta_bar ? theta_bar + offsets_[i] : nullptr, t_bar);
+    new (&cur) ConstMatrixView<Scalar>(as_const(dst));
+  }
+  // Without an x_bar, a first layer that cannot skip its input's cotangent writes it into the
+  // ping-pong buffer layer 1 did not use (g_[0]; layer 1 wrote g_[1]).
+  const bool scratch = x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint();
+  layers_[0]->backward(t, input(0), own_[0], cur,
+                       scratch ? sized(g_[0], batch, layers_[0]->in_features()) : x_bar, theta_bar,
+                       t_bar);
 }
 
 template <class Scalar>
-void Sequential<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void Sequential<Scalar>::forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                         ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
+                                         MatrixView<Scalar> y_dot, Scalar* ctx) {
+  assert(!layers_.empty() && all_tangent_);
+  locate(x, x_dot.data(), ctx, true);
+  const std::size_t n = layers_.size();
+  const Index batch = x.rows();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Index wi = layers_[i]->in_features();
+    const ConstMatrixView<Scalar> in(in_[i], batch, wi), in_dot(in_dot_[i], batch, wi);
+    if (i + 1 < n) {
+      const Index w = layers_[i]->out_features();
+      tangents_[i]->forward_tangent(
+          t, in, in_dot, MatrixView<Scalar>(const_cast<Scalar*>(in_[i + 1]), batch, w),
+          MatrixView<Scalar>(const_cast<Scalar*>(in_dot_[i + 1]), batch, w), own_[i]);
+    } else {
+      tangents_[i]->forward_tangent(t, in, in_dot, y, y_dot, own_[i]);
+    }
+  }
+}
+
+template <class Scalar>
+void Sequential<Scalar>::backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                          ConstMatrixView<Scalar> x_dot, const Scalar* ctx,
+                                          ConstMatrixView<Scalar> y_bar,
                                           ConstMatrixView<Scalar> y_dot_bar,
                                           MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                           Scalar* theta_bar, Scalar* t_bar) {
+  assert(all_tangent_);
+  locate(x, x_dot.data(), const_cast<Scalar*>(ctx), true);
   const std::size_t n = layers_.size();
+  const Index batch = x.rows();
   ConstMatrixView<Scalar> cur = y_bar, cur_dot = y_dot_bar;
-  for (std::size_t i = n; i-- > 1;) {
+  for (std::size_t i = n; i-- > 0;) {
     const Index w = layers_[i]->in_features();
-    auto dst = sized(g_[i % 2], y_bar.rows(), w);
-    auto dst_dot = sized(gd_[i % 2], y_bar.rows(), w);
-    layers_[i]->backward_tangent(cur, cur_dot, dst, dst_dot,
-                                 theta_bar ? theta_bar + offsets_[i] : nullptr, t_bar);
+    const ConstMatrixView<Scalar> in(in_[i], batch, w), in_dot(in_dot_[i], batch, w);
+    if (i == 0) {
+      tangents_[0]->backward_tangent(t, in, in_dot, own_[0], cur, cur_dot, x_bar, x_dot_bar,
+                                     theta_bar, t_bar);
+      break;
+    }
+    auto dst = sized(g_[i % 2], batch, w);
+    auto dst_dot = sized(gd_[i % 2], batch, w);
+    tangents_[i]->backward_tangent(t, in, in_dot, own_[i], cur, cur_dot, dst, dst_dot,
+                                   theta_bar ? theta_bar + offsets_[i] : nullptr, t_bar);
     new (&cur) ConstMatrixView<Scalar>(as_const(dst));
     new (&cur_dot) ConstMatrixView<Scalar>(as_const(dst_dot));
   }
-  layers_[0]->backward_tangent(cur, cur_dot, x_bar, x_dot_bar, theta_bar, t_bar);
 }
 
 template class Sequential<float>;
