@@ -40,6 +40,7 @@ Sequential<Scalar>& Sequential<Scalar>::add(std::unique_ptr<Layer<Scalar>> layer
   layers_.push_back(std::move(layer));
   tangents_.push_back(layers_.back()->tangent());
   all_tangent_ = all_tangent_ && tangents_.back() != nullptr;
+  layout_[0].batch = layout_[1].batch = -1;  // the layout changes with the layers
   return *this;
 }
 
@@ -77,51 +78,56 @@ void Sequential<Scalar>::bind(Scalar* params) {
 // which is layer i+1's input. The tangent layout: layer i's own tangent context, then its two
 // outputs y_i and y_dot_i.
 template <class Scalar>
-Index Sequential<Scalar>::context_size(Index batch) const {
-  Index total = 0;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    total += layers_[i]->context_size(batch) +
-             (i + 1 < layers_.size() ? batch * layers_[i]->out_features() : 0);
+const typename Sequential<Scalar>::Layout& Sequential<Scalar>::layout(Index batch,
+                                                                      bool tangent) const {
+  Layout& l = layout_[tangent ? 1 : 0];
+  if (l.batch == batch) return l;
+  const std::size_t n = layers_.size();
+  l.own.assign(n, 0);
+  l.in.assign(n, -1);
+  l.in_dot.assign(n, -1);
+  Index p = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    l.own[i] = p;
+    p += tangent ? tangents_[i]->tangent_context_size(batch) : layers_[i]->context_size(batch);
+    if (i + 1 < n) {
+      const Index w = batch * layers_[i]->out_features();
+      l.in[i + 1] = p;
+      p += w;
+      if (tangent) {
+        l.in_dot[i + 1] = p;
+        p += w;
+      }
+    }
   }
-  return total;
+  l.size = p;
+  l.batch = batch;
+  return l;
+}
+
+template <class Scalar>
+Index Sequential<Scalar>::context_size(Index batch) const {
+  return layout(batch, false).size;
 }
 
 template <class Scalar>
 Index Sequential<Scalar>::tangent_context_size(Index batch) const {
   assert(all_tangent_);
-  Index total = 0;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    total += tangents_[i]->tangent_context_size(batch) +
-             (i + 1 < layers_.size() ? 2 * batch * layers_[i]->out_features() : 0);
-  }
-  return total;
+  return layout(batch, true).size;
 }
 
 template <class Scalar>
 void Sequential<Scalar>::locate(ConstMatrixView<Scalar> x, const Scalar* x_dot, Scalar* ctx,
                                 bool tangent) {
-  const Index batch = x.rows();
+  const Layout& l = layout(x.rows(), tangent);
   const std::size_t n = layers_.size();
   in_.resize(n);
   in_dot_.resize(n);
   own_.resize(n);
-  Scalar* p = ctx;
-  const Scalar* in = x.data();
-  const Scalar* in_dot = x_dot;
   for (std::size_t i = 0; i < n; ++i) {
-    in_[i] = in;
-    in_dot_[i] = in_dot;
-    own_[i] = p;
-    p += tangent ? tangents_[i]->tangent_context_size(batch) : layers_[i]->context_size(batch);
-    if (i + 1 < n) {
-      const Index w = batch * layers_[i]->out_features();
-      in = p;
-      p += w;
-      if (tangent) {
-        in_dot = p;
-        p += w;
-      }
-    }
+    own_[i] = ctx + l.own[i];
+    in_[i] = i == 0 ? x.data() : ctx + l.in[i];
+    in_dot_[i] = i == 0 ? x_dot : (tangent ? ctx + l.in_dot[i] : nullptr);
   }
 }
 

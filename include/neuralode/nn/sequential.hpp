@@ -72,6 +72,16 @@ class Sequential : public Layer<Scalar>, public TangentLayer<Scalar> {
   std::vector<Scalar> g_[2], gd_[2];
   std::vector<const Scalar*> in_, in_dot_;
   std::vector<Scalar*> own_;
+  // Offsets of each layer's own context and of its input (and input tangent) inside the context
+  // at one batch size, and the total: computed on the first call at a batch size (a solver calls
+  // with one batch many times), recomputed when it changes or a layer is added. [0]: forward
+  // context, [1]: tangent context.
+  struct Layout {
+    Index batch = -1, size = 0;
+    std::vector<Index> own, in, in_dot;
+  };
+  mutable Layout layout_[2];
+  const Layout& layout(Index batch, bool tangent) const;
 };
 
 extern template class Sequential<float>;
