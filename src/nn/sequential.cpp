@@ -38,6 +38,8 @@ Sequential<Scalar>& Sequential<Scalar>::add(std::unique_ptr<Layer<Scalar>> layer
   }
   offsets_.push_back(layers_.empty() ? 0 : offsets_.back() + layers_.back()->num_params());
   layers_.push_back(std::move(layer));
+  in_f_.push_back(layers_.back()->in_features());
+  out_f_.push_back(layers_.back()->out_features());
   tangents_.push_back(layers_.back()->tangent());
   all_tangent_ = all_tangent_ && tangents_.back() != nullptr;
   layout_[0].batch = layout_[1].batch = -1;  // the layout changes with the layers
@@ -142,22 +144,24 @@ void Sequential<Scalar>::forward(Time<Scalar> t, ConstMatrixView<Scalar> x, Matr
   if (!ctx) {
     ConstMatrixView<Scalar> in = x;
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      auto out = sized(acts_[i % 2], batch, layers_[i]->out_features());
+      auto out = sized(acts_[i % 2], batch, out_f_[i]);
       layers_[i]->forward(t, in, out, nullptr);
       new (&in) ConstMatrixView<Scalar>(as_const(out));
     }
     layers_[n - 1]->forward(t, in, y, nullptr);
     return;
   }
-  locate(x, nullptr, ctx, false);
+  // Pointers straight from the cached layout (this and backward run per solver stage).
+  const Layout& l = layout(batch, false);
+  const Scalar* in = x.data();
   for (std::size_t i = 0; i < n; ++i) {
-    const ConstMatrixView<Scalar> in(in_[i], batch, layers_[i]->in_features());
+    const ConstMatrixView<Scalar> in_view(in, batch, in_f_[i]);
     if (i + 1 < n) {
-      Scalar* out = const_cast<Scalar*>(in_[i + 1]);  // inside the caller's context
-      layers_[i]->forward(t, in, MatrixView<Scalar>(out, batch, layers_[i]->out_features()),
-                          own_[i]);
+      Scalar* out = ctx + l.in[i + 1];  // layer i+1's input, inside the caller's context
+      layers_[i]->forward(t, in_view, MatrixView<Scalar>(out, batch, out_f_[i]), ctx + l.own[i]);
+      in = out;
     } else {
-      layers_[i]->forward(t, in, y, own_[i]);
+      layers_[i]->forward(t, in_view, y, ctx + l.own[i]);
     }
   }
 }
@@ -168,25 +172,24 @@ template <class Scalar>
 void Sequential<Scalar>::backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
                                   ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                   Scalar* theta_bar, Scalar* t_bar) {
-  locate(x, nullptr, const_cast<Scalar*>(ctx), false);  // only read from here on
   const std::size_t n = layers_.size();
   const Index batch = x.rows();
+  const Layout& l = layout(batch, false);
   auto input = [&](std::size_t i) {
-    return ConstMatrixView<Scalar>(in_[i], batch, layers_[i]->in_features());
+    return ConstMatrixView<Scalar>(i == 0 ? x.data() : ctx + l.in[i], batch, in_f_[i]);
   };
   ConstMatrixView<Scalar> cur = y_bar;
   for (std::size_t i = n; i-- > 1;) {
-    auto dst = sized(g_[i % 2], batch, layers_[i]->in_features());
-    layers_[i]->backward(t, input(i), own_[i], cur, dst,
+    auto dst = sized(g_[i % 2], batch, in_f_[i]);
+    layers_[i]->backward(t, input(i), ctx + l.own[i], cur, dst,
                          theta_bar ? theta_bar + offsets_[i] : nullptr, t_bar);
     new (&cur) ConstMatrixView<Scalar>(as_const(dst));
   }
   // Without an x_bar, a first layer that cannot skip its input's cotangent writes it into the
   // ping-pong buffer layer 1 did not use (g_[0]; layer 1 wrote g_[1]).
   const bool scratch = x_bar.data() == nullptr && !layers_[0]->skips_input_adjoint();
-  layers_[0]->backward(t, input(0), own_[0], cur,
-                       scratch ? sized(g_[0], batch, layers_[0]->in_features()) : x_bar, theta_bar,
-                       t_bar);
+  layers_[0]->backward(t, input(0), ctx + l.own[0], cur,
+                       scratch ? sized(g_[0], batch, in_f_[0]) : x_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>

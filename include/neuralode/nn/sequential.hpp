@@ -58,14 +58,17 @@ class Sequential : public Layer<Scalar>, public TangentLayer<Scalar> {
                         MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
-  // Where layer i's input (in_[i], in_dot_[i]) and own context (own_[i]) lie for a context
-  // starting at ctx (tangent: the tangent layout). Scratch filled at the start of each call.
+  // Where layer i's input (in_[i], in_dot_[i]) and own tangent context (own_[i]) lie for a
+  // tangent context starting at ctx. Scratch filled at the start of each tangent call.
   void locate(ConstMatrixView<Scalar> x, const Scalar* x_dot, Scalar* ctx, bool tangent);
 
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
   std::vector<TangentLayer<Scalar>*> tangents_;  // layers_[i]->tangent(), queried once in add()
   bool all_tangent_ = true;
   std::vector<Index> offsets_;  // parameter offset of each layer
+  // Each layer's in_features() and out_features(), kept at add(): the per-stage forward and
+  // backward read them without a virtual call each.
+  std::vector<Index> in_f_, out_f_;
   // Inference forward: outputs of layer i, i < n-1 (grow-only; alternating, two suffice).
   std::vector<Scalar> acts_[2];
   // Reverse-pass ping-pong buffers, grow-only: they serve layers of different widths in turn.
