@@ -124,7 +124,8 @@ inline void tanh_and_slope(Index n, const float* x, float* y, float* d1) {
 }
 
 // y = sigma(x), d1 = sigma'(x) and, if d2 is non-null, d2 = sigma''(x); n entries each. For tanh
-// and sigmoid d1 may be null too (no slope wanted, as in forward_inference; d2 then null as well).
+// and sigmoid d1 may be null too (no slope wanted, as in an inference forward; d2 then null as
+// well).
 template <class Scalar>
 void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1p, Scalar* d2p) {
   ConstArr<Scalar> x(xp, n);

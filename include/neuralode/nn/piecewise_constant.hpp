@@ -19,7 +19,8 @@ namespace neuralode::nn {
 //  - time_direction() = +1 (default, forward-time integration): block k on [t_k, t_{k+1}); a
 //    solver stepping forward from a grid point t_k evaluates there the block of the interval it is
 //    about to cross. The reverse passes (backward, backward_tangent) use the block that the
-//    matching forward used, so backpropagation through the solver's steps is exact.
+//    matching forward used (the forward's time direction is kept in the context), so
+//    backpropagation through the solver's steps is exact.
 //  - time_direction() = -1 (a solve running backward in time, e.g. a continuous adjoint from t_K
 //    down to t_0): block k on (t_k, t_{k+1}], so at t_{k+1} the block of the interval about to be
 //    crossed, [t_k, t_{k+1}], is used again.

@@ -68,7 +68,8 @@ class VectorField : public ode::System<Scalar> {
 
   // Recorded evaluations (ode::System::record_size / rhs_recorded): rhs_recorded computes f and
   // keeps the activations in the record; vjp_recorded is vjp at that (t, x) without re-running
-  // the forward. The default vjp_recorded is vjp (for fields whose record_size is -1).
+  // the forward. The default vjp_recorded is vjp (for fields whose record_size is -1; a
+  // LayerField always records: its record is the root layer's context).
   virtual void vjp_recorded(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
                             const Scalar* /*record*/, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                             Scalar* t_bar) {
