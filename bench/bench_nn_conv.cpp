@@ -45,7 +45,8 @@ struct ConvField {
   std::vector<float> params, grad;
   std::vector<Index> offsets;
   const Index dim = kChannels * kSide * kSide;
-  std::vector<Matrix<float>> acts;  // acts[0] = x, acts[i + 1] = layer i's output
+  std::vector<Matrix<float>> acts;       // acts[0] = x, acts[i + 1] = layer i's output
+  std::vector<std::vector<float>> ctxs;  // layer i's context
   Matrix<float> g0, g1;
 
   ConvField() {
@@ -66,6 +67,7 @@ struct ConvField {
     for (std::size_t i = 0; i <= layers.size(); ++i) {
       acts.push_back(Matrix<float>::Random(kBatch, dim));
     }
+    for (auto* l : layers) ctxs.emplace_back(static_cast<std::size_t>(l->context_size(kBatch) + 1));
     g0 = Matrix<float>::Random(kBatch, dim);
     g1 = g0;
   }
@@ -76,14 +78,15 @@ struct ConvField {
 
   void forward(float t) {
     for (std::size_t i = 0; i < layers.size(); ++i)
-      layers[i]->forward(t, cv(acts[i]), mv(acts[i + 1]));
+      layers[i]->forward(t, cv(acts[i]), mv(acts[i + 1]), ctxs[i].data());
   }
-  void backward() {  // cotangent = ones-ish in g0, reverse through every layer
+  void backward(float t = 0.5f) {  // cotangent = ones-ish in g0, reverse through every layer
     float t_bar = 0;
     Matrix<float>* in = &g0;
     Matrix<float>* out = &g1;
     for (std::size_t i = layers.size(); i-- > 0;) {
-      layers[i]->backward(cv(*in), mv(*out), grad.data() + offsets[i], &t_bar);
+      layers[i]->backward(t, cv(acts[i]), ctxs[i].data(), cv(*in), mv(*out),
+                          grad.data() + offsets[i], &t_bar);
       std::swap(in, out);
     }
     benchmark::DoNotOptimize(t_bar);
@@ -120,7 +123,7 @@ BENCHMARK(BM_ConvFieldForwardBackward)->Unit(benchmark::kMillisecond)->UseRealTi
 void BM_ConcatConv2dForward(benchmark::State& state) {
   set_num_threads(1);
   ConvField f;
-  for (auto _ : state) f.c1.forward(0.5f, f.cv(f.acts[0]), f.mv(f.acts[1]));
+  for (auto _ : state) f.c1.forward(0.5f, f.cv(f.acts[0]), f.mv(f.acts[1]), f.ctxs[0].data());
   state.counters["GFLOP/s"] =
       benchmark::Counter(kConvFlops * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
@@ -129,9 +132,12 @@ BENCHMARK(BM_ConcatConv2dForward)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_ConcatConv2dBackward(benchmark::State& state) {
   set_num_threads(1);
   ConvField f;
-  f.c1.forward(0.5f, f.cv(f.acts[0]), f.mv(f.acts[1]));
+  f.c1.forward(0.5f, f.cv(f.acts[0]), f.mv(f.acts[1]), f.ctxs[0].data());
   float t_bar = 0;
-  for (auto _ : state) f.c1.backward(f.cv(f.g0), f.mv(f.g1), f.grad.data(), &t_bar);
+  for (auto _ : state) {
+    f.c1.backward(0.5f, f.cv(f.acts[0]), f.ctxs[0].data(), f.cv(f.g0), f.mv(f.g1), f.grad.data(),
+                  &t_bar);
+  }
   state.counters["GFLOP/s"] =
       benchmark::Counter(2 * kConvFlops * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
@@ -140,8 +146,9 @@ BENCHMARK(BM_ConcatConv2dBackward)->Unit(benchmark::kMillisecond)->UseRealTime()
 void BM_GroupNormForwardBackward(benchmark::State& state) {
   ConvField f;
   for (auto _ : state) {
-    f.n1.forward(0, f.cv(f.acts[1]), f.mv(f.acts[2]));
-    f.n1.backward(f.cv(f.g0), f.mv(f.g1), f.grad.data() + f.offsets[1], nullptr);
+    f.n1.forward(0, f.cv(f.acts[1]), f.mv(f.acts[2]), f.ctxs[1].data());
+    f.n1.backward(0, f.cv(f.acts[1]), f.ctxs[1].data(), f.cv(f.g0), f.mv(f.g1),
+                  f.grad.data() + f.offsets[1], nullptr);
   }
 }
 BENCHMARK(BM_GroupNormForwardBackward)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -23,4 +23,5 @@
 #include "neuralode/nn/residual.hpp"
 #include "neuralode/nn/sequential.hpp"
 #include "neuralode/nn/threads.hpp"
+#include "neuralode/nn/time.hpp"
 #include "neuralode/nn/vector_field.hpp"

@@ -205,7 +205,11 @@ void ImageClassifier<Scalar>::forward(ConstMatrixView<Scalar> x, MatrixView<Scal
                           std::to_string(logits.rows()) + " x " + std::to_string(logits.cols()) +
                           "; expected batch x " + std::to_string(input_features()) +
                           " and batch x " + std::to_string(num_classes()));
-  net_.forward(Scalar(0), x, logits);
+  const auto n = static_cast<std::size_t>(std::max<Index>(net_.context_size(x.rows()), 1));
+  if (ctx_.size() < n) ctx_.resize(n);  // grow-only: no allocation after the first batch
+  net_.forward(Scalar(0), x, logits, ctx_.data());
+  x_ = x.data();
+  x_rows_ = x.rows();
 }
 
 template <class Scalar>
@@ -217,7 +221,12 @@ void ImageClassifier<Scalar>::backward(ConstMatrixView<Scalar> dlogits, std::spa
   std::fill(grad.begin(), grad.end(), Scalar(0));
   // The images' cotangent is not wanted: a null x_bar lets the first convolution skip its
   // backward-data pass (13.6 ms of an ODE-Net iteration at batch 128).
-  net_.backward(dlogits, MatrixView<Scalar>(nullptr, dlogits.rows(), input_features()), grad.data(),
+  if (!x_ || dlogits.rows() != x_rows_)
+    throw InvalidArgument("ImageClassifier::backward: dlogits has " +
+                          std::to_string(dlogits.rows()) + " rows but the last forward had " +
+                          std::to_string(x_rows_) + " (backward needs a forward of that batch)");
+  net_.backward(Scalar(0), ConstMatrixView<Scalar>(x_, x_rows_, input_features()), ctx_.data(),
+                dlogits, MatrixView<Scalar>(nullptr, dlogits.rows(), input_features()), grad.data(),
                 nullptr);
 }
 

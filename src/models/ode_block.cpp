@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "neuralode/error.hpp"
 #include "neuralode/ode/odeint.hpp"
@@ -28,31 +29,48 @@ OdeBlock<Scalar>::OdeBlock(std::unique_ptr<nn::Layer<Scalar>> field_root, OdeBlo
 }
 
 template <class Scalar>
-void OdeBlock<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
-  if (y.rows() != x.rows() || y.cols() != x.cols())
-    throw InvalidArgument("OdeBlock::forward: y must have x's shape");
+const ode::Solution<Scalar>& OdeBlock<Scalar>::solve_for_training(ConstMatrixView<Scalar> x) {
   const std::span<const Scalar> times(times_, 2);
-  const ode::Solution<Scalar>* sol = nullptr;
-  if (training_) {
-    sol = &method_->forward(field_, x, times, options_.solve);
-    nfe_forward_ = method_->stats().forward.nfe;
-    have_training_forward_ = true;
-  } else {
-    ode::odeint<Scalar>(field_, x, times, options_.solve, ws_, eval_solution_);
-    sol = &eval_solution_;
-    nfe_forward_ = eval_solution_.stats.nfe;
-    have_training_forward_ = false;
-  }
-  y = sol->state(1);
+  const auto& sol = method_->forward(field_, x, times, options_.solve);
+  nfe_forward_ = method_->stats().forward.nfe;
+  return sol;
 }
 
 template <class Scalar>
-void OdeBlock<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void OdeBlock<Scalar>::forward(nn::Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                               Scalar* ctx) {
+  if (y.rows() != x.rows() || y.cols() != x.cols())
+    throw InvalidArgument("OdeBlock::forward: y must have x's shape");
+  std::uint64_t tag = 0;
+  if (training_ && ctx) {
+    y = solve_for_training(x).state(1);
+    tag = tape_tag_ = ++calls_;
+  } else {
+    const std::span<const Scalar> times(times_, 2);
+    ode::odeint<Scalar>(field_, x, times, options_.solve, ws_, eval_solution_);
+    nfe_forward_ = eval_solution_.stats.nfe;
+    y = eval_solution_.state(1);
+  }
+  if (ctx) std::memcpy(ctx, &tag, sizeof(tag));
+}
+
+template <class Scalar>
+void OdeBlock<Scalar>::backward(nn::Time<Scalar>, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                 Scalar* theta_bar, Scalar*) {
-  if (!have_training_forward_)
+  std::uint64_t tag = 0;
+  if (ctx) std::memcpy(&tag, ctx, sizeof(tag));
+  if (tag == 0)
     throw InvalidArgument(
-        "OdeBlock::backward: the last forward ran in evaluation mode (set_training(false)), "
-        "which keeps nothing to differentiate; call set_training(true) before forward");
+        "OdeBlock::backward: the matching forward ran in evaluation mode (set_training(false)) "
+        "or without a context, which keeps nothing to differentiate; call set_training(true) "
+        "and pass a context to forward");
+  // The method's tape is of another call's solve: re-run this call's (same x, same parameters,
+  // so the same steps and the same tape).
+  if (tag != tape_tag_) {
+    solve_for_training(x);
+    tape_tag_ = tag;
+  }
   const Index n = y_bar.size();
   dl_dys_.resize(2, n);
   dl_dys_.row(0).setZero();
@@ -64,22 +82,6 @@ void OdeBlock<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar
     const Scalar* g = grads_.params.data();
     for (Index i = 0; i < grads_.params.size(); ++i) theta_bar[i] += g[i];
   }
-}
-
-template <class Scalar>
-void OdeBlock<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar>, ConstMatrixView<Scalar>,
-                                       MatrixView<Scalar>, MatrixView<Scalar>) {
-  throw InvalidArgument(
-      "OdeBlock: tangent passes (forward_tangent) are not supported; an ODE block is used with "
-      "forward and backward only");
-}
-
-template <class Scalar>
-void OdeBlock<Scalar>::backward_tangent(ConstMatrixView<Scalar>, ConstMatrixView<Scalar>,
-                                        MatrixView<Scalar>, MatrixView<Scalar>, Scalar*, Scalar*) {
-  throw InvalidArgument(
-      "OdeBlock: tangent passes (backward_tangent) are not supported; an ODE block is used "
-      "with forward and backward only");
 }
 
 template class OdeBlock<float>;

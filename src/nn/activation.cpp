@@ -124,7 +124,8 @@ inline void tanh_and_slope(Index n, const float* x, float* y, float* d1) {
 }
 
 // y = sigma(x), d1 = sigma'(x) and, if d2 is non-null, d2 = sigma''(x); n entries each. For tanh
-// and sigmoid d1 may be null too (no slope wanted, as in forward_inference; d2 then null as well).
+// and sigmoid d1 may be null too (no slope wanted, as in an inference forward; d2 then null as
+// well).
 template <class Scalar>
 void evaluate(ActivationFn fn, Index n, const Scalar* xp, Scalar* yp, Scalar* d1p, Scalar* d2p) {
   ConstArr<Scalar> x(xp, n);
@@ -215,22 +216,28 @@ std::string Activation<Scalar>::kind() const {
   return "?";
 }
 
-// forward computes sigma' eagerly only for tanh and sigmoid, where it comes nearly free from y
-// (1 - y^2, y (1 - y)); the others compute sigma'(x) in backward from the kept view of x, so a
-// forward-only call (the solver's rhs, the common case) does not pay for it.
+// forward computes sigma' only for tanh and sigmoid, where it comes nearly free from y
+// (1 - y^2, y (1 - y)), and only for training (a context to fill): the others compute sigma'(x) in
+// backward from x, so a forward-only call (the solver's rhs, the common case) does not pay for it,
+// and without backward to serve tanh and sigmoid skip sigma' too (at the spiral's batch 512 its
+// store stream was ~10 % of the field's forward).
 template <class Scalar>
-void Activation<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+Index Activation<Scalar>::context_size(Index batch) const {
+  const bool keeps_slope = fn_ == ActivationFn::tanh || fn_ == ActivationFn::sigmoid;
+  return keeps_slope ? batch * features_ : 0;
+}
+
+template <class Scalar>
+void Activation<Scalar>::forward(Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                 Scalar* ctx) {
   assert(x.cols() == features_ && y.rows() == x.rows() && y.cols() == features_);
-  rows_ = x.rows();
-  x_ = x.data();
   const Index n = x.size();
   ConstArr<Scalar> xa(x.data(), n);
   Arr<Scalar> ya(y.data(), n);
   switch (fn_) {
     case ActivationFn::tanh:
     case ActivationFn::sigmoid:
-      d1p_ = detail::grow_view(d1_, rows_, features_).data();
-      evaluate<Scalar>(fn_, n, x.data(), y.data(), d1_.data(), nullptr);
+      evaluate<Scalar>(fn_, n, x.data(), y.data(), ctx, nullptr);
       return;
     case ActivationFn::identity:
       ya = xa;
@@ -253,29 +260,21 @@ void Activation<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<S
   }
 }
 
-// Without backward to serve, tanh and sigmoid skip sigma' (at the spiral's batch 512 its store
-// stream was ~10 % of the field's forward); the others' forward keeps nothing costly anyway.
 template <class Scalar>
-void Activation<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
-                                           MatrixView<Scalar> y) {
-  if (fn_ != ActivationFn::tanh && fn_ != ActivationFn::sigmoid) return forward(t, x, y);
-  assert(x.cols() == features_ && y.rows() == x.rows() && y.cols() == features_);
-  evaluate<Scalar>(fn_, x.size(), x.data(), y.data(), nullptr, nullptr);
-  x_ = nullptr;  // backward now has nothing to work from (asserted there)
-}
-
-template <class Scalar>
-void Activation<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar*,
+void Activation<Scalar>::backward(Time<Scalar>, ConstMatrixView<Scalar> xm, const Scalar* ctx,
+                                  ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar*,
                                   Scalar*) {
-  assert(x_ && y_bar.rows() == rows_ && x_bar.rows() == rows_);
-  const Index n = rows_ * features_;
-  ConstArr<Scalar> x(x_, n), yb(y_bar.data(), n);
+  assert(xm.cols() == features_ && y_bar.rows() == xm.rows() && x_bar.rows() == xm.rows());
+  const Index n = xm.size();
+  ConstArr<Scalar> x(xm.data(), n), yb(y_bar.data(), n);
   Arr<Scalar> xb(x_bar.data(), n);
   const Scalar zero(0);
   switch (fn_) {
     case ActivationFn::tanh:
     case ActivationFn::sigmoid:
-      xb = yb * ConstArr<Scalar>(d1p_, n);
+      assert(ctx &&
+             "Activation::backward: tanh and sigmoid need the context of a training forward");
+      xb = yb * ConstArr<Scalar>(ctx, n);
       return;
     case ActivationFn::identity:
       xb = yb;
@@ -298,51 +297,29 @@ void Activation<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scal
   }
 }
 
+// Tangent context: sigma'(x), then sigma''(x).
 template <class Scalar>
-Index Activation<Scalar>::record_size(Index batch) const {
-  const bool keeps_slope = fn_ == ActivationFn::tanh || fn_ == ActivationFn::sigmoid;
-  return keeps_slope ? batch * features_ : 0;
-}
-
-template <class Scalar>
-void Activation<Scalar>::forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
-                                          Scalar* record) {
-  if (record_size(x.rows()) == 0) return forward(t, x, y);
-  assert(x.cols() == features_ && y.rows() == x.rows() && y.cols() == features_);
-  evaluate<Scalar>(fn_, x.size(), x.data(), y.data(), record, nullptr);
-}
-
-template <class Scalar>
-void Activation<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
-                                           ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                           Scalar* theta_bar, Scalar* t_bar) {
-  x_ = x.data();
-  rows_ = x.rows();
-  d1p_ = record;
-  backward(y_bar, x_bar, theta_bar, t_bar);
-}
-
-template <class Scalar>
-void Activation<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
+void Activation<Scalar>::forward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
                                          ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                         MatrixView<Scalar> y_dot) {
-  assert(x.cols() == features_ && x_dot.rows() == x.rows() && y_dot.rows() == x.rows());
-  trows_ = x.rows();
-  auto d1 = detail::grow_view(td1_, trows_, features_);
-  auto d2 = detail::grow_view(td2_, trows_, features_);
-  evaluate<Scalar>(fn_, x.size(), x.data(), y.data(), d1.data(), d2.data());
-  y_dot.array() = d1.array() * x_dot.array();
-  x_dot_ = x_dot.data();
+                                         MatrixView<Scalar> y_dot, Scalar* ctx) {
+  assert(ctx && x.cols() == features_ && x_dot.rows() == x.rows() && y_dot.rows() == x.rows());
+  const Index n = x.size();
+  Scalar* d1 = ctx;
+  Scalar* d2 = ctx + n;
+  evaluate<Scalar>(fn_, n, x.data(), y.data(), d1, d2);
+  y_dot.array() = ConstMatrixView<Scalar>(d1, x.rows(), features_).array() * x_dot.array();
 }
 
 template <class Scalar>
-void Activation<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void Activation<Scalar>::backward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
+                                          ConstMatrixView<Scalar> x_dot, const Scalar* ctx,
+                                          ConstMatrixView<Scalar> y_bar,
                                           ConstMatrixView<Scalar> y_dot_bar,
                                           MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                           Scalar*, Scalar*) {
-  assert(x_dot_ != nullptr && y_bar.rows() == trows_);
-  ConstMatrixView<Scalar> x_dot(x_dot_, trows_, features_), d1(td1_.data(), trows_, features_),
-      d2(td2_.data(), trows_, features_);
+  assert(ctx && y_bar.rows() == x.rows());
+  const Index rows = x.rows();
+  ConstMatrixView<Scalar> d1(ctx, rows, features_), d2(ctx + rows * features_, rows, features_);
   // y_dot = sigma'(x) x_dot: d/dx gives sigma''(x) x_dot y_dot_bar, d/dx_dot gives sigma'(x).
   x_bar.array() = y_bar.array() * d1.array() + y_dot_bar.array() * d2.array() * x_dot.array();
   x_dot_bar.array() = y_dot_bar.array() * d1.array();

@@ -38,29 +38,33 @@ void ConcatConv2d<Scalar>::bind(Scalar* params) {
 }
 
 template <class Scalar>
-void ConcatConv2d<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+void ConcatConv2d<Scalar>::forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                   Scalar*) {
   core_->forward(t, x, y);
 }
 
 template <class Scalar>
-void ConcatConv2d<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void ConcatConv2d<Scalar>::backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar*,
+                                    ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                     Scalar* theta_bar, Scalar* t_bar) {
-  core_->backward(y_bar, x_bar, theta_bar, t_bar);
+  core_->backward(t, x, y_bar, x_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>
-void ConcatConv2d<Scalar>::forward_tangent(Scalar t, ConstMatrixView<Scalar> x,
+void ConcatConv2d<Scalar>::forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
                                            ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                           MatrixView<Scalar> y_dot) {
+                                           MatrixView<Scalar> y_dot, Scalar*) {
   core_->forward_tangent(t, x, x_dot, y, y_dot);
 }
 
 template <class Scalar>
-void ConcatConv2d<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void ConcatConv2d<Scalar>::backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                            ConstMatrixView<Scalar> x_dot, const Scalar*,
+                                            ConstMatrixView<Scalar> y_bar,
                                             ConstMatrixView<Scalar> y_dot_bar,
                                             MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                             Scalar* theta_bar, Scalar* t_bar) {
-  core_->backward_tangent(y_bar, y_dot_bar, x_bar, x_dot_bar, theta_bar, t_bar);
+  core_->backward_tangent(t, x, x_dot, y_bar, y_dot_bar, x_bar, x_dot_bar, theta_bar, t_bar);
 }
 
 template class ConcatConv2d<float>;

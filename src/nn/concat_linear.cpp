@@ -31,75 +31,104 @@ void ConcatLinear<Scalar>::bind(Scalar* params) {
 }
 
 template <class Scalar>
-void ConcatLinear<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+void ConcatLinear<Scalar>::affine_forward(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                          MatrixView<Scalar> y) {
   assert(w_ && x.cols() == in_ && y.cols() == out_ && y.rows() == x.rows());
+  t = collapsed(t, x.rows());
   const Index ld = in_ + 1;
-  for (Index i = 0; i < out_; ++i) b_eff_[i] = b_[i] + t * w_[i * ld];
-  mm_->forward(x, w_ + 1, ld, b_eff_.data(), y);
-  x_ = x.data();
-  rows_ = x.rows();
-  t_ = t;
+  if (!t.per_row()) {
+    const Scalar tv = t.value();
+    for (Index i = 0; i < out_; ++i) b_eff_[i] = b_[i] + tv * w_[i * ld];
+    mm_->forward(x, w_ + 1, ld, b_eff_.data(), y);
+    return;
+  }
+  mm_->forward(x, w_ + 1, ld, b_, y);
+  for (Index r = 0; r < x.rows(); ++r) {
+    const Scalar tr = t.at(r);
+    Scalar* yr = y.data() + r * out_;
+    for (Index i = 0; i < out_; ++i) yr[i] += tr * w_[i * ld];
+  }
 }
 
 template <class Scalar>
-void ConcatLinear<Scalar>::affine_backward(Scalar t, ConstMatrixView<Scalar> x,
+void ConcatLinear<Scalar>::forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                   Scalar*) {
+  affine_forward(t, x, y);
+}
+
+template <class Scalar>
+void ConcatLinear<Scalar>::affine_backward(Time<Scalar> t, ConstMatrixView<Scalar> x,
                                            ConstMatrixView<Scalar> y_bar, Scalar* theta_bar,
                                            Scalar* t_bar) {
   const Index ld = in_ + 1;
   if (!theta_bar && !t_bar) return;
+  if (!t_bar) t = collapsed(t, x.rows());
   // s = colsum(y_bar): the derivative of <y_bar, y> w.r.t. the broadcast term b + t w_t.
   colsum_.setZero();
   detail::add_colsum(y_bar, colsum_.data());
-  Scalar t_acc = 0;
-  for (Index i = 0; i < out_; ++i) {
-    const Scalar s = colsum_[i];
-    t_acc += s * w_[i * ld];
+  if (!t.per_row()) {
+    const Scalar tv = t.value();
+    Scalar t_acc = 0;
+    for (Index i = 0; i < out_; ++i) {
+      const Scalar s = colsum_[i];
+      t_acc += s * w_[i * ld];
+      if (theta_bar) {
+        theta_bar[i * ld] += tv * s;
+        theta_bar[out_ * ld + i] += s;
+      }
+    }
+    if (t_bar) *t_bar += t_acc;
+  } else {
+    // Row r's broadcast term is b + t_r w_t: the bias still sees colsum(y_bar), w_t sees
+    // sum_r t_r y_bar_r, and t_r sees y_bar_r . w_t.
+    for (Index r = 0; r < y_bar.rows(); ++r) {
+      const Scalar tr = t.at(r);
+      const Scalar* yb = y_bar.data() + r * out_;
+      Scalar t_acc = 0;
+      for (Index i = 0; i < out_; ++i) {
+        t_acc += yb[i] * w_[i * ld];
+        if (theta_bar) theta_bar[i * ld] += tr * yb[i];
+      }
+      if (t_bar) t_bar[r] += t_acc;
+    }
     if (theta_bar) {
-      theta_bar[i * ld] += t * s;
-      theta_bar[out_ * ld + i] += s;
+      for (Index i = 0; i < out_; ++i) theta_bar[out_ * ld + i] += colsum_[i];
     }
   }
-  if (t_bar) *t_bar += t_acc;
   if (theta_bar) mm_->backward_weight(y_bar, x, theta_bar + 1, ld);
 }
 
 template <class Scalar>
-void ConcatLinear<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void ConcatLinear<Scalar>::backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar*,
+                                    ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                     Scalar* theta_bar, Scalar* t_bar) {
-  assert(x_ && y_bar.rows() == rows_ && x_bar.rows() == rows_);
+  assert(y_bar.rows() == x.rows() && x_bar.rows() == x.rows());
   mm_->backward_input(y_bar, w_ + 1, in_ + 1, x_bar);
-  affine_backward(t_, ConstMatrixView<Scalar>(x_, rows_, in_), y_bar, theta_bar, t_bar);
+  affine_backward(t, x, y_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>
-void ConcatLinear<Scalar>::forward_tangent(Scalar t, ConstMatrixView<Scalar> x,
+void ConcatLinear<Scalar>::forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
                                            ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                           MatrixView<Scalar> y_dot) {
-  assert(w_ && x.cols() == in_ && x_dot.rows() == x.rows());
-  const Index ld = in_ + 1;
-  for (Index i = 0; i < out_; ++i) b_eff_[i] = b_[i] + t * w_[i * ld];
-  mm_->forward(x, w_ + 1, ld, b_eff_.data(), y);
-  mm_->forward(x_dot, w_ + 1, ld, nullptr, y_dot);  // t is not perturbed by x_dot
-  tx_ = x.data();
-  tx_dot_ = x_dot.data();
-  trows_ = x.rows();
-  tt_ = t;
+                                           MatrixView<Scalar> y_dot, Scalar*) {
+  assert(x_dot.rows() == x.rows());
+  affine_forward(t, x, y);
+  mm_->forward(x_dot, w_ + 1, in_ + 1, nullptr, y_dot);  // t is not perturbed by x_dot
 }
 
 template <class Scalar>
-void ConcatLinear<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void ConcatLinear<Scalar>::backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                            ConstMatrixView<Scalar> x_dot, const Scalar*,
+                                            ConstMatrixView<Scalar> y_bar,
                                             ConstMatrixView<Scalar> y_dot_bar,
                                             MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                             Scalar* theta_bar, Scalar* t_bar) {
-  assert(tx_ && y_bar.rows() == trows_);
+  assert(y_bar.rows() == x.rows());
   const Index ld = in_ + 1;
   mm_->backward_input(y_bar, w_ + 1, ld, x_bar);
   mm_->backward_input(y_dot_bar, w_ + 1, ld, x_dot_bar);
-  affine_backward(tt_, ConstMatrixView<Scalar>(tx_, trows_, in_), y_bar, theta_bar, t_bar);
-  if (theta_bar) {
-    mm_->backward_weight(y_dot_bar, ConstMatrixView<Scalar>(tx_dot_, trows_, in_), theta_bar + 1,
-                         ld);
-  }
+  affine_backward(t, x, y_bar, theta_bar, t_bar);
+  if (theta_bar) mm_->backward_weight(y_dot_bar, x_dot, theta_bar + 1, ld);
 }
 
 template class ConcatLinear<float>;

@@ -25,12 +25,13 @@ class ConvLayerCore {
   std::vector<ParamView> param_specs() const;
   void bind(Scalar* params);
 
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y);
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
-                Scalar* t_bar);
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y);
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> y_bar,
+                MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar);
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
                        MatrixView<Scalar> y, MatrixView<Scalar> y_dot);
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
                         MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
                         Scalar* t_bar);
 
@@ -38,10 +39,13 @@ class ConvLayerCore {
   using Row = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
   // Throws InvalidArgument unless m is rows x cols (rows < 0: any batch).
   void check(const char* what, Index rows, Index cols, Index want_rows, Index want_cols) const;
-  // y (rows) += bias[o] + t * M[o, pixel].
-  void add_offset(Scalar t, MatrixView<Scalar> y);
-  // Gradients of the offset map from y_bar: bias, time filter and t.
-  void offset_backward(Scalar t, ConstMatrixView<Scalar> y_bar, Scalar* theta_bar, Scalar* t_bar);
+  // y (rows) += bias[o] + t * M[o, pixel] (row r: t_r for per-row times).
+  void add_offset(Time<Scalar> t, MatrixView<Scalar> y);
+  // Gradients of the offset map from y_bar: bias, time filter and t (t_bar[r] per row).
+  void offset_backward(Time<Scalar> t, ConstMatrixView<Scalar> y_bar, Scalar* theta_bar,
+                       Scalar* t_bar);
+  // M[o, pixel] = sum of the time filter over the taps of pixel that read inside the image.
+  void time_map(Row& m) const;
   // Whether tap (kh, kw) of output pixel (oh, ow) reads inside the image (not the padding).
   bool inside(Index oh, Index ow, Index kh, Index kw) const;
   const Scalar* image_weights() const { return w_ + (time_channel_ ? kk_ : 0); }
@@ -55,9 +59,8 @@ class ConvLayerCore {
   const Scalar* w_ = nullptr;
   const Scalar* b_ = nullptr;
   std::unique_ptr<ConvKernel<Scalar>> kernel_;
-  Row offset_, colsum_;  // out_features(): the offset map; column sums of a cotangent
-  Scalar t_forward_ = 0, t_tangent_ = 0;
-  Index rows_forward_ = -1, rows_tangent_ = -1;  // batch of the last forward / tangent pass
+  // out_features(): the offset map; column sums of a cotangent; M (per-row times)
+  Row offset_, colsum_, tmap_;
 };
 
 extern template class ConvLayerCore<float>;

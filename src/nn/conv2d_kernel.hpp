@@ -16,23 +16,19 @@ namespace neuralode::nn::detail {
 // (ConcatConv2d passes its weight without the time channel, ldw = (in + 1) k^2). Images are NCHW
 // rows (batch x C*H*W). Outputs never alias inputs.
 //
-// Inputs are remembered per *slot* for backward's weight gradient: slot kForward holds the input
-// of the layer's forward, kTangentX / kTangentXDot the two inputs of its tangent pass. A kernel
-// may keep a view of the input (reference) or a reordered copy (oneDNN); either way the caller
-// keeps the input alive and unchanged until the matching backward (the Layer contract).
+// Stateless: backward is given the input x of the matching forward again (the caller keeps it
+// alive and unchanged, the Layer contract). oneDNN re-blocks it for the weight gradient, one copy
+// of x next to the convolution's k^2 C_out multiply-adds per input entry; keeping the blocked copy
+// from forward instead would put a copy of every input into the layer's context.
 template <class Scalar>
 class ConvKernel {
  public:
-  enum Slot { kForward = 0, kTangentX = 1, kTangentXDot = 2, kNumSlots = 3 };
-
   virtual ~ConvKernel() = default;
   // y = conv(x, w); y is overwritten.
-  virtual void forward(Slot slot, ConstMatrixView<Scalar> x, const Scalar* w,
-                       MatrixView<Scalar> y) = 0;
+  virtual void forward(ConstMatrixView<Scalar> x, const Scalar* w, MatrixView<Scalar> y) = 0;
   // x_bar = conv^T(y_bar, w) (overwrites) unless x_bar.data() is null; w_bar += d<y_bar,
-  // conv(x_slot, w)>/dw when non-null (same layout and ldw as w). x_slot is the input last given
-  // to forward() in `slot`.
-  virtual void backward(Slot slot, ConstMatrixView<Scalar> y_bar, const Scalar* w,
+  // conv(x, w)>/dw when non-null (same layout and ldw as w), x the input of the matching forward.
+  virtual void backward(ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> y_bar, const Scalar* w,
                         MatrixView<Scalar> x_bar, Scalar* w_bar) = 0;
 };
 

@@ -50,23 +50,21 @@ class OnednnConv final : public ConvKernel<float> {
  public:
   OnednnConv(const ConvGeometry& g, Index ldw) : g_(g), ldw_(ldw) {}
 
-  void forward(Slot slot, ConstMatrixView<float> x, const float* w, MatrixView<float> y) override {
+  void forward(ConstMatrixView<float> x, const float* w, MatrixView<float> y) override {
     assert(x.cols() == g_.in_features() && y.cols() == g_.out_features() && x.rows() == y.rows());
     Entry& e = entry(x.rows());
     e.x_plain.set_data_handle(const_cast<float*>(x.data()));
     e.y_plain.set_data_handle(y.data());
     e.w_plain.set_data_handle(const_cast<float*>(w));
-    e.run(e.reorder_x, {{DNNL_ARG_FROM, &e.x_plain}, {DNNL_ARG_TO, &e.src[slot]}});
+    e.run(e.reorder_x, {{DNNL_ARG_FROM, &e.x_plain}, {DNNL_ARG_TO, &e.src}});
     e.run(e.reorder_w_fwd, {{DNNL_ARG_FROM, &e.w_plain}, {DNNL_ARG_TO, &e.w_fwd}});
-    e.run(e.fwd,
-          {{DNNL_ARG_SRC, &e.src[slot]}, {DNNL_ARG_WEIGHTS, &e.w_fwd}, {DNNL_ARG_DST, &e.dst}});
+    e.run(e.fwd, {{DNNL_ARG_SRC, &e.src}, {DNNL_ARG_WEIGHTS, &e.w_fwd}, {DNNL_ARG_DST, &e.dst}});
     e.run(e.reorder_y, {{DNNL_ARG_FROM, &e.dst}, {DNNL_ARG_TO, &e.y_plain}});
     e.stream.wait();
-    e.have[slot] = true;
   }
 
-  void backward(Slot slot, ConstMatrixView<float> y_bar, const float* w, MatrixView<float> x_bar,
-                float* w_bar) override {
+  void backward(ConstMatrixView<float> x, ConstMatrixView<float> y_bar, const float* w,
+                MatrixView<float> x_bar, float* w_bar) override {
     assert(y_bar.cols() == g_.out_features() &&
            (x_bar.data() == nullptr || x_bar.cols() == g_.in_features()));
     Entry& e = entry(y_bar.rows());
@@ -84,15 +82,16 @@ class OnednnConv final : public ConvKernel<float> {
                          {DNNL_ARG_DIFF_SRC, &e.diff_src}});
       e.run(e.reorder_dx, {{DNNL_ARG_FROM, &e.diff_src}, {DNNL_ARG_TO, &e.x_bar_plain}});
     }
-    // Backward weights, from the input kept in `slot`.
+    // Backward weights, from the input x of the matching forward.
     if (w_bar) {
-      assert(e.have[slot] && "ConvKernel::backward without a forward in this slot");
+      assert(x.rows() == y_bar.rows() && x.cols() == g_.in_features());
       e.w_bar_plain.set_data_handle(w_bar);
-      memory* src = &e.src[slot];
-      if (e.src_bw_differs) {
-        e.run(e.reorder_src_bw, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, &e.src_bw}});
-        src = &e.src_bw;
-      }
+      // x re-blocked straight into the layout backward-weights wants (the same exact copy as
+      // forward's reorder, followed by its reorder into that layout when the two differ).
+      e.x_plain.set_data_handle(const_cast<float*>(x.data()));
+      memory* src = e.src_bw_differs ? &e.src_bw : &e.src;
+      e.run(e.src_bw_differs ? e.reorder_x_bw : e.reorder_x,
+            {{DNNL_ARG_FROM, &e.x_plain}, {DNNL_ARG_TO, src}});
       memory* ybar = &e.ybar_bd;
       if (e.ybar_bw_differs) {
         e.run(e.reorder_ybar_bw, {{DNNL_ARG_FROM, &e.y_bar_plain}, {DNNL_ARG_TO, &e.ybar_bw}});
@@ -115,14 +114,12 @@ class OnednnConv final : public ConvKernel<float> {
     dnnl::convolution_backward_data bwd_data;
     dnnl::convolution_backward_weights bwd_weights;
     dnnl::reorder reorder_x, reorder_y, reorder_w_fwd, reorder_w_bd, reorder_ybar_bd,
-        reorder_ybar_bw, reorder_src_bw, reorder_dx, reorder_dw_acc;
+        reorder_ybar_bw, reorder_x_bw, reorder_dx, reorder_dw_acc;
     // Caller buffers (handles swapped per call).
     memory x_plain, y_plain, y_bar_plain, x_bar_plain, w_plain, w_bar_plain;
     // oneDNN-owned blocked buffers.
-    std::array<memory, kNumSlots> src;
-    memory dst, w_fwd, w_bd, ybar_bd, ybar_bw, src_bw, diff_src, diff_w, scratchpad;
+    memory src, dst, w_fwd, w_bd, ybar_bd, ybar_bw, src_bw, diff_src, diff_w, scratchpad;
     bool src_bw_differs = false, ybar_bw_differs = false;
-    std::array<bool, kNumSlots> have{};
 
     void run(const dnnl::primitive& p,
              std::initializer_list<std::pair<int, const memory*>> args) const {
@@ -184,7 +181,7 @@ class OnednnConv final : public ConvKernel<float> {
     e->y_bar_plain = user(y_md);
     e->w_plain = user(w_md);
     e->w_bar_plain = user(w_md);
-    for (auto& s : e->src) s = memory(fwd_pd.src_desc(), eng);
+    e->src = memory(fwd_pd.src_desc(), eng);
     e->dst = memory(fwd_pd.dst_desc(), eng);
     e->w_fwd = memory(fwd_pd.weights_desc(), eng);
     e->w_bd = memory(bd_pd.weights_desc(), eng);
@@ -219,7 +216,7 @@ class OnednnConv final : public ConvKernel<float> {
     e->reorder_ybar_bd = reorder(y_md, bd_pd.diff_dst_desc(), false);
     e->reorder_dx = reorder(bd_pd.diff_src_desc(), x_md, false);
     e->reorder_dw_acc = reorder(bw_pd.diff_weights_desc(), w_md, true);
-    if (e->src_bw_differs) e->reorder_src_bw = reorder(fwd_pd.src_desc(), bw_pd.src_desc(), false);
+    if (e->src_bw_differs) e->reorder_x_bw = reorder(x_md, bw_pd.src_desc(), false);
     if (e->ybar_bw_differs) e->reorder_ybar_bw = reorder(y_md, bw_pd.diff_dst_desc(), false);
     e->scratchpad = memory(
         memory::desc({std::max<memory::dim>(scratch, 1)}, memory::data_type::u8, tag::x), eng);

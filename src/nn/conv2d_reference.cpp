@@ -17,8 +17,6 @@ namespace {
 
 template <class Scalar>
 class ReferenceConv final : public ConvKernel<Scalar> {
-  using Slot = typename ConvKernel<Scalar>::Slot;
-
  public:
   ReferenceConv(const ConvGeometry& g, Index ldw)
       : g_(g),
@@ -30,11 +28,8 @@ class ReferenceConv final : public ConvKernel<Scalar> {
 
   // Per sample, with col = im2col(x) (pixels x patch) and Y = y_n^T (pixels x out):
   // Y = col W^T, the Linear product of nn's Matmul.
-  void forward(Slot slot, ConstMatrixView<Scalar> x, const Scalar* w,
-               MatrixView<Scalar> y) override {
+  void forward(ConstMatrixView<Scalar> x, const Scalar* w, MatrixView<Scalar> y) override {
     assert(x.cols() == g_.in_features() && y.cols() == g_.out_features() && x.rows() == y.rows());
-    inputs_[slot] = x.data();
-    rows_[slot] = x.rows();
     for (Index n = 0; n < x.rows(); ++n) {
       im2col(x.row(n).data());
       mm_->forward(view(col_), w, ldw_, nullptr, mview(y_t_));
@@ -43,9 +38,9 @@ class ReferenceConv final : public ConvKernel<Scalar> {
   }
 
   // col_bar = Y_bar W -> col2im gives x_bar; W_bar += Y_bar^T col.
-  void backward(Slot slot, ConstMatrixView<Scalar> y_bar, const Scalar* w, MatrixView<Scalar> x_bar,
-                Scalar* w_bar) override {
-    assert(inputs_[slot] != nullptr && rows_[slot] == y_bar.rows());
+  void backward(ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> y_bar, const Scalar* w,
+                MatrixView<Scalar> x_bar, Scalar* w_bar) override {
+    assert(x.rows() == y_bar.rows());
     assert(y_bar.cols() == g_.out_features() &&
            (x_bar.data() == nullptr || x_bar.cols() == g_.in_features()));
     for (Index n = 0; n < y_bar.rows(); ++n) {
@@ -56,7 +51,7 @@ class ReferenceConv final : public ConvKernel<Scalar> {
         col2im(x_bar.row(n).data());
       }
       if (w_bar) {
-        im2col(inputs_[slot] + n * g_.in_features());
+        im2col(x.data() + n * g_.in_features());
         mm_->backward_weight(view(y_t_), view(col_), w_bar, ldw_);
       }
     }
@@ -116,8 +111,6 @@ class ReferenceConv final : public ConvKernel<Scalar> {
   // Eigen GEMM with packing buffers kept per shape (Eigen's expression path heap-allocates them
   // per call above 128 KiB, e.g. 64 x 576 doubles).
   std::unique_ptr<Matmul<Scalar>> mm_;
-  const Scalar* inputs_[ConvKernel<Scalar>::kNumSlots] = {};
-  Index rows_[ConvKernel<Scalar>::kNumSlots] = {};
 };
 
 }  // namespace

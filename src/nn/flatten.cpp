@@ -25,40 +25,42 @@ void Flatten<Scalar>::check(const char* what, Index rows, Index cols, Index want
 }
 
 template <class Scalar>
-void Flatten<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+void Flatten<Scalar>::forward(Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                              Scalar*) {
   check("x", x.rows(), x.cols(), -1);
   check("y", y.rows(), y.cols(), x.rows());
   y = x;
-  rows_ = x.rows();
 }
 
 template <class Scalar>
-void Flatten<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar*,
+void Flatten<Scalar>::backward(Time<Scalar>, ConstMatrixView<Scalar> x, const Scalar*,
+                               ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar*,
                                Scalar*) {
-  assert(rows_ >= 0 && "backward without forward");
+  const Index rows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), rows_);
   check("x_bar", x_bar.rows(), x_bar.cols(), rows_);
   x_bar = y_bar;
 }
 
 template <class Scalar>
-void Flatten<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
+void Flatten<Scalar>::forward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
                                       ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                      MatrixView<Scalar> y_dot) {
+                                      MatrixView<Scalar> y_dot, Scalar*) {
   check("x", x.rows(), x.cols(), -1);
   check("x_dot", x_dot.rows(), x_dot.cols(), x.rows());
   check("y", y.rows(), y.cols(), x.rows());
   check("y_dot", y_dot.rows(), y_dot.cols(), x.rows());
   y = x;
   y_dot = x_dot;
-  trows_ = x.rows();
 }
 
 template <class Scalar>
-void Flatten<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void Flatten<Scalar>::backward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
+                                       ConstMatrixView<Scalar>, const Scalar*,
+                                       ConstMatrixView<Scalar> y_bar,
                                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
                                        MatrixView<Scalar> x_dot_bar, Scalar*, Scalar*) {
-  assert(trows_ >= 0 && "backward_tangent without forward_tangent");
+  const Index trows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), trows_);
   check("y_dot_bar", y_dot_bar.rows(), y_dot_bar.cols(), trows_);
   check("x_bar", x_bar.rows(), x_bar.cols(), trows_);

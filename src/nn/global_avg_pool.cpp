@@ -53,42 +53,44 @@ void GlobalAvgPool<Scalar>::spread(ConstMatrixView<Scalar> y_bar, MatrixView<Sca
 }
 
 template <class Scalar>
-void GlobalAvgPool<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+void GlobalAvgPool<Scalar>::forward(Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                    Scalar*) {
   check("x", x.rows(), x.cols(), -1, in_features());
   check("y", y.rows(), y.cols(), x.rows(), channels_);
   pool(x, y);
-  rows_ = x.rows();
 }
 
 template <class Scalar>
-void GlobalAvgPool<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void GlobalAvgPool<Scalar>::backward(Time<Scalar>, ConstMatrixView<Scalar> x, const Scalar*,
+                                     ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                      Scalar*, Scalar*) {
-  assert(rows_ >= 0 && "backward without forward");
+  const Index rows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), rows_, channels_);
   check("x_bar", x_bar.rows(), x_bar.cols(), rows_, in_features());
   spread(y_bar, x_bar);
 }
 
 template <class Scalar>
-void GlobalAvgPool<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
+void GlobalAvgPool<Scalar>::forward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
                                             ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                            MatrixView<Scalar> y_dot) {
+                                            MatrixView<Scalar> y_dot, Scalar*) {
   check("x", x.rows(), x.cols(), -1, in_features());
   check("x_dot", x_dot.rows(), x_dot.cols(), x.rows(), in_features());
   check("y", y.rows(), y.cols(), x.rows(), channels_);
   check("y_dot", y_dot.rows(), y_dot.cols(), x.rows(), channels_);
   pool(x, y);
   pool(x_dot, y_dot);
-  trows_ = x.rows();
 }
 
 // The map is linear, so d<y_dot_bar, y_dot>/dx = 0 and each output's cotangent spreads alone.
 template <class Scalar>
-void GlobalAvgPool<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void GlobalAvgPool<Scalar>::backward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
+                                             ConstMatrixView<Scalar>, const Scalar*,
+                                             ConstMatrixView<Scalar> y_bar,
                                              ConstMatrixView<Scalar> y_dot_bar,
                                              MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                              Scalar*, Scalar*) {
-  assert(trows_ >= 0 && "backward_tangent without forward_tangent");
+  const Index trows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), trows_, channels_);
   check("y_dot_bar", y_dot_bar.rows(), y_dot_bar.cols(), trows_, channels_);
   check("x_bar", x_bar.rows(), x_bar.cols(), trows_, in_features());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "neuralode/nn/init.hpp"
+#include "neuralode/nn/layer_field.hpp"
 
 namespace neuralode::nn {
 namespace {
@@ -39,6 +40,8 @@ class Subject {
   virtual Index out() const = 0;
   virtual std::span<double> params() = 0;
   virtual void f(double t, const Mat& x, Mat& y) = 0;
+  // Whether jvp and jvp_vjp exist (a layer without tangent passes is checked on the VJP only).
+  virtual bool has_tangent() const = 0;
   virtual void vjp(double t, const Mat& x, const Mat& a, Mat& x_bar, double* theta_bar,
                    double* t_bar) = 0;
   virtual void jvp(double t, const Mat& x, const Mat& v, Mat& y, Mat& jv) = 0;
@@ -52,25 +55,33 @@ class LayerSubject final : public Subject {
   Index in() const override { return l_.in_features(); }
   Index out() const override { return l_.out_features(); }
   std::span<double> params() override { return p_; }
-  void f(double t, const Mat& x, Mat& y) override { l_.forward(t, cv(x), mv(y)); }
+  void f(double t, const Mat& x, Mat& y) override { l_.forward(t, cv(x), mv(y), nullptr); }
+  bool has_tangent() const override { return tangent_ != nullptr; }
   void vjp(double t, const Mat& x, const Mat& a, Mat& x_bar, double* tb, double* t_bar) override {
     Mat y(x.rows(), out());
-    l_.forward(t, cv(x), mv(y));
-    l_.backward(cv(a), mv(x_bar), tb, t_bar);
+    ctx_.assign(static_cast<std::size_t>(std::max<Index>(l_.context_size(x.rows()), 1)), 0.0);
+    l_.forward(t, cv(x), mv(y), ctx_.data());
+    l_.backward(t, cv(x), ctx_.data(), cv(a), mv(x_bar), tb, t_bar);
   }
   void jvp(double t, const Mat& x, const Mat& v, Mat& y, Mat& jv) override {
-    l_.forward_tangent(t, cv(x), cv(v), mv(y), mv(jv));
+    tctx_.assign(
+        static_cast<std::size_t>(std::max<Index>(tangent_->tangent_context_size(x.rows()), 1)),
+        0.0);
+    tangent_->forward_tangent(t, cv(x), cv(v), mv(y), mv(jv), tctx_.data());
   }
   void jvp_vjp(double t, const Mat& x, const Mat& v, const Mat& fb, const Mat& jb, Mat& x_bar,
                Mat& v_bar, double* tb, double* t_bar) override {
     Mat y(x.rows(), out()), jv(x.rows(), out());
-    l_.forward_tangent(t, cv(x), cv(v), mv(y), mv(jv));
-    l_.backward_tangent(cv(fb), cv(jb), mv(x_bar), mv(v_bar), tb, t_bar);
+    jvp(t, x, v, y, jv);
+    tangent_->backward_tangent(t, cv(x), cv(v), tctx_.data(), cv(fb), cv(jb), mv(x_bar), mv(v_bar),
+                               tb, t_bar);
   }
 
  private:
   Layer<double>& l_;
+  TangentLayer<double>* tangent_ = l_.tangent();
   std::span<double> p_;
+  std::vector<double> ctx_, tctx_;
 };
 
 class FieldSubject final : public Subject {
@@ -80,6 +91,10 @@ class FieldSubject final : public Subject {
   Index out() const override { return f_.dim(); }
   std::span<double> params() override { return f_.params(); }
   void f(double t, const Mat& x, Mat& y) override { f_.forward(t, cv(x), mv(y)); }
+  bool has_tangent() const override {
+    auto* lf = dynamic_cast<LayerField<double>*>(&f_);
+    return !lf || lf->has_tangent();
+  }
   void vjp(double t, const Mat& x, const Mat& a, Mat& x_bar, double* tb, double* t_bar) override {
     f_.vjp(t, cv(x), cv(a), nullptr, mv(x_bar), tb, t_bar);
   }
@@ -188,7 +203,7 @@ GradcheckReport run(Subject& s, std::string subject, Index batch, std::uint64_t 
   }
 
   // ---- JVP: f along v, and the tangent pass's f equal to forward's ----------------------------
-  {
+  if (s.has_tangent()) {
     Mat f0(batch, out), jv0(batch, out), fp(batch, out), fm(batch, out);
     s.f(t, x, f0);
     s.jvp(t, x, v, y2, jv0);
@@ -208,7 +223,7 @@ GradcheckReport run(Subject& s, std::string subject, Index batch, std::uint64_t 
   }
 
   // ---- VJP of the JVP --------------------------------------------------------------------------
-  {
+  if (s.has_tangent()) {
     Mat xb = Mat::Constant(batch, in, nan), vb = Mat::Constant(batch, in, nan);
     std::vector<double> tb(params.size(), 1.0);
     double ttb = 1.0;

@@ -108,12 +108,23 @@ void GroupNorm<Scalar>::normalize(ConstMatrixView<Scalar> x, Scalar* xhat, Scala
 }
 
 template <class Scalar>
-void GroupNorm<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+Index GroupNorm<Scalar>::context_size(Index batch) const {
+  return batch * (features_ + options_.num_groups);
+}
+
+template <class Scalar>
+Index GroupNorm<Scalar>::tangent_context_size(Index batch) const {
+  return 2 * batch * (features_ + options_.num_groups);
+}
+
+template <class Scalar>
+void GroupNorm<Scalar>::forward(Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                                Scalar* ctx) {
   check("x", x.rows(), x.cols(), -1);
   check("y", y.rows(), y.cols(), x.rows());
   const Index rows = x.rows();
-  Scalar* xhat = reserve(xhat_, rows * features_);
-  normalize(x, xhat, reserve(r_, rows * options_.num_groups));
+  Scalar* xhat = ctx ? ctx : reserve(xhat_, rows * features_);
+  normalize(x, xhat, ctx ? ctx + rows * features_ : reserve(r_, rows * options_.num_groups));
   for (Index n = 0; n < rows; ++n) {
     for (Index c = 0; c < options_.num_channels; ++c) {
       const Index off = n * features_ + c * pixels_;
@@ -121,18 +132,20 @@ void GroupNorm<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Sc
       for (Index p = 0; p < pixels_; ++p) y.data()[off + p] = gm * xhat[off + p] + bt;
     }
   }
-  rows_ = rows;
 }
 
 template <class Scalar>
-void GroupNorm<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                 Scalar* theta_bar, Scalar* t_bar) {
-  assert(rows_ >= 0 && "backward without forward");
+void GroupNorm<Scalar>::backward(Time<Scalar>, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                                 ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+                                 Scalar* theta_bar, Scalar*) {
+  assert(ctx && "GroupNorm::backward needs the context of a training forward");
+  const Index rows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), rows_);
   check("x_bar", x_bar.rows(), x_bar.cols(), rows_);
   const Index groups = options_.num_groups, cpg = options_.num_channels / groups;
   const Scalar inv_m = Scalar(1) / static_cast<Scalar>(group_size_);
-  const Scalar* xhat = xhat_.data();
+  const Scalar* xhat = ctx;
+  const Scalar* r_ = ctx + rows_ * features_;
   const bool grads = theta_bar && options_.affine;
   for (Index n = 0; n < rows_; ++n) {
     for (Index g = 0; g < groups; ++g) {
@@ -166,10 +179,11 @@ void GroupNorm<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scala
   }
 }
 
+// Tangent context: xhat, xhat_dot, r, s.
 template <class Scalar>
-void GroupNorm<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
+void GroupNorm<Scalar>::forward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
                                         ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                        MatrixView<Scalar> y_dot) {
+                                        MatrixView<Scalar> y_dot, Scalar* ctx) {
   check("x", x.rows(), x.cols(), -1);
   check("x_dot", x_dot.rows(), x_dot.cols(), x.rows());
   check("y", y.rows(), y.cols(), x.rows());
@@ -177,10 +191,10 @@ void GroupNorm<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
   const Index rows = x.rows(), groups = options_.num_groups, cpg = options_.num_channels / groups;
   const Index m = group_size_;
   const Scalar inv_m = Scalar(1) / static_cast<Scalar>(m);
-  Scalar* xhat = reserve(txhat_, rows * features_);
-  Scalar* xhat_dot = reserve(txhat_dot_, rows * features_);
-  Scalar* r = reserve(tr_, rows * groups);
-  Scalar* s = reserve(ts_, rows * groups);
+  Scalar* xhat = ctx;
+  Scalar* xhat_dot = xhat + rows * features_;
+  Scalar* r = xhat_dot + rows * features_;
+  Scalar* s = r + rows * groups;
   normalize(x, xhat, r);
   for (Index n = 0; n < rows; ++n) {
     for (Index g = 0; g < groups; ++g) {
@@ -202,23 +216,27 @@ void GroupNorm<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
       }
     }
   }
-  trows_ = rows;
 }
 
 template <class Scalar>
-void GroupNorm<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void GroupNorm<Scalar>::backward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
+                                         ConstMatrixView<Scalar>, const Scalar* ctx,
+                                         ConstMatrixView<Scalar> y_bar,
                                          ConstMatrixView<Scalar> y_dot_bar,
                                          MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
-                                         Scalar* theta_bar, Scalar* t_bar) {
-  assert(trows_ >= 0 && "backward_tangent without forward_tangent");
+                                         Scalar* theta_bar, Scalar*) {
+  assert(ctx && "GroupNorm::backward_tangent needs the context of forward_tangent");
+  const Index trows_ = x.rows();
   check("y_bar", y_bar.rows(), y_bar.cols(), trows_);
   check("y_dot_bar", y_dot_bar.rows(), y_dot_bar.cols(), trows_);
   check("x_bar", x_bar.rows(), x_bar.cols(), trows_);
   check("x_dot_bar", x_dot_bar.rows(), x_dot_bar.cols(), trows_);
   const Index groups = options_.num_groups, cpg = options_.num_channels / groups;
   const Scalar inv_m = Scalar(1) / static_cast<Scalar>(group_size_);
-  const Scalar* xhat = txhat_.data();
-  const Scalar* xhat_dot = txhat_dot_.data();
+  const Scalar* xhat = ctx;
+  const Scalar* xhat_dot = xhat + trows_ * features_;
+  const Scalar* tr_ = xhat_dot + trows_ * features_;
+  const Scalar* ts_ = tr_ + trows_ * options_.num_groups;
   const bool grads = theta_bar && options_.affine;
   for (Index n = 0; n < trows_; ++n) {
     for (Index g = 0; g < groups; ++g) {

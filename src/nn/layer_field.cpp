@@ -1,6 +1,7 @@
 // LayerField: shape checks at the public boundary, then straight to the root layer.
 #include "neuralode/nn/layer_field.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "neuralode/error.hpp"
@@ -50,6 +51,7 @@ LayerField<Scalar>::LayerField(std::unique_ptr<Layer<Scalar>> root) : root_(std:
                           "; a vector field needs dim -> dim with dim >= 1");
   }
   dim_ = root_->in_features();
+  tangent_ = root_->tangent();
   views_ = root_->param_specs();
   num_params_ = root_->num_params();
   params_.assign(static_cast<std::size_t>(num_params_), Scalar(0));
@@ -66,24 +68,88 @@ void LayerField<Scalar>::use_external_params(Scalar* storage) {
   std::vector<Scalar>().swap(params_);
 }
 
+namespace {
+
+template <class Scalar>
+void check_t(const char* where, std::span<const Scalar> t, Index batch) {
+  if (static_cast<Index>(t.size()) != batch) {
+    throw InvalidArgument(std::string(where) + ": t has " + std::to_string(t.size()) +
+                          " times but x has " + std::to_string(batch) +
+                          " rows; per-row time needs one time per row");
+  }
+}
+
+// A context of n scalars; never null (even at n = 0), since a null context means inference.
+template <class Scalar>
+Scalar* context(std::vector<Scalar>& buf, Index n) {
+  return detail::grow_view(buf, 1, std::max<Index>(n, 1)).data();
+}
+
+}  // namespace
+
+template <class Scalar>
+TangentLayer<Scalar>& LayerField<Scalar>::tangent_or_throw(const char* where) const {
+  if (!tangent_) {
+    throw InvalidArgument(std::string(where) + ": the root layer (" + root_->kind() +
+                          ") has no tangent passes (a layer inside it, such as an OdeBlock, is "
+                          "not a TangentLayer); jvp and jvp_vjp need every layer to offer them");
+  }
+  return *tangent_;
+}
+
 template <class Scalar>
 void LayerField<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) {
   check_x("LayerField::forward", x, dim_);
   ShapeCheck{"LayerField::forward", x.rows(), dim_}("f", f);
-  root_->forward_inference(t, x, f);  // no vjp follows: vjp runs its own forward
+  root_->forward(t, x, f, nullptr);  // inference: no vjp follows (vjp runs its own forward)
+}
+
+template <class Scalar>
+void LayerField<Scalar>::forward_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                                         MatrixView<Scalar> f) {
+  check_x("LayerField::forward_per_row", x, dim_);
+  ShapeCheck{"LayerField::forward_per_row", x.rows(), dim_}("f", f);
+  check_t("LayerField::forward_per_row", t, x.rows());
+  root_->forward(Time<Scalar>(t), x, f, nullptr);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::vjp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                  ConstMatrixView<Scalar> a, Scalar* f_out,
+                                  MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) {
+  check_x(where, x, dim_);
+  const ShapeCheck check{where, x.rows(), dim_};
+  check("a", a);
+  check("x_bar", x_bar);
+  auto f = f_out ? MatrixView<Scalar>(f_out, x.rows(), dim_) : sized(f_, x.rows(), dim_);
+  Scalar* ctx = context(ctx_, root_->context_size(x.rows()));
+  root_->forward(t, x, f, ctx);
+  root_->backward(t, x, ctx, a, x_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>
 void LayerField<Scalar>::vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
                              Scalar* f_out, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                              Scalar* t_bar) {
-  check_x("LayerField::vjp", x, dim_);
-  const ShapeCheck check{"LayerField::vjp", x.rows(), dim_};
-  check("a", a);
-  check("x_bar", x_bar);
-  auto f = f_out ? MatrixView<Scalar>(f_out, x.rows(), dim_) : sized(f_, x.rows(), dim_);
-  root_->forward(t, x, f);
-  root_->backward(a, x_bar, theta_bar, t_bar);
+  vjp_impl("LayerField::vjp", t, x, a, f_out, x_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                                     ConstMatrixView<Scalar> a, Scalar* f_out,
+                                     MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) {
+  check_t("LayerField::vjp_per_row", t, x.rows());
+  const Time<Scalar> tt(t);
+  const Time<Scalar> shared = collapsed(tt, x.rows());
+  if (shared.per_row() || !t_bar) {
+    vjp_impl("LayerField::vjp_per_row", shared, x, a, f_out, x_bar, theta_bar, t_bar);
+    return;
+  }
+  // Every row at one t: f, x_bar and theta_bar from the shared-time call, bit for bit as vjp
+  // gives them; the per-row t_bar from a second, per-row pass (its other outputs discarded).
+  vjp_impl("LayerField::vjp_per_row", shared, x, a, f_out, x_bar, theta_bar, nullptr);
+  vjp_impl("LayerField::vjp_per_row", tt, x, a, nullptr, sized(xb_, x.rows(), dim_), nullptr,
+           t_bar);
 }
 
 template <class Scalar>
@@ -91,29 +157,31 @@ void LayerField<Scalar>::rhs_recorded(Scalar t, ConstMatrixView<Scalar> x, Matri
                                       Scalar* record) {
   check_x("LayerField::rhs_recorded", x, dim_);
   ShapeCheck{"LayerField::rhs_recorded", x.rows(), dim_}("f", f);
-  root_->forward_recorded(t, x, f, record);
+  root_->forward(t, x, f, record);
 }
 
 template <class Scalar>
-void LayerField<Scalar>::vjp_recorded(Scalar, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
-                                      const Scalar* record, MatrixView<Scalar> x_bar,
-                                      Scalar* theta_bar, Scalar* t_bar) {
+void LayerField<Scalar>::vjp_recorded(Scalar t, ConstMatrixView<Scalar> x,
+                                      ConstMatrixView<Scalar> a, const Scalar* record,
+                                      MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) {
   check_x("LayerField::vjp_recorded", x, dim_);
   const ShapeCheck check{"LayerField::vjp_recorded", x.rows(), dim_};
   check("a", a);
   check("x_bar", x_bar);
-  root_->backward_recorded(x, record, a, x_bar, theta_bar, t_bar);
+  root_->backward(t, x, record, a, x_bar, theta_bar, t_bar);
 }
 
 template <class Scalar>
 void LayerField<Scalar>::jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
                              MatrixView<Scalar> f, MatrixView<Scalar> jv) {
+  auto& tangent = tangent_or_throw("LayerField::jvp");
   check_x("LayerField::jvp", x, dim_);
   const ShapeCheck check{"LayerField::jvp", x.rows(), dim_};
   check("v", v);
   check("f", f);
   check("jv", jv);
-  root_->forward_tangent(t, x, v, f, jv);
+  Scalar* ctx = context(tctx_, tangent.tangent_context_size(x.rows()));
+  tangent.forward_tangent(t, x, v, f, jv, ctx);
 }
 
 template <class Scalar>
@@ -121,6 +189,7 @@ void LayerField<Scalar>::jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatri
                                  ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
                                  MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar,
                                  Scalar* theta_bar, Scalar* t_bar) {
+  auto& tangent = tangent_or_throw("LayerField::jvp_vjp");
   check_x("LayerField::jvp_vjp", x, dim_);
   const ShapeCheck check{"LayerField::jvp_vjp", x.rows(), dim_};
   check("v", v);
@@ -128,8 +197,9 @@ void LayerField<Scalar>::jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatri
   check("jv_bar", jv_bar);
   check("x_bar", x_bar);
   check("v_bar", v_bar);
-  root_->forward_tangent(t, x, v, sized(f_, x.rows(), dim_), sized(jv_, x.rows(), dim_));
-  root_->backward_tangent(f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
+  Scalar* ctx = context(tctx_, tangent.tangent_context_size(x.rows()));
+  tangent.forward_tangent(t, x, v, sized(f_, x.rows(), dim_), sized(jv_, x.rows(), dim_), ctx);
+  tangent.backward_tangent(t, x, v, ctx, f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
 }
 
 template class LayerField<float>;

@@ -32,56 +32,46 @@ void Linear<Scalar>::bind(Scalar* params) {
 }
 
 template <class Scalar>
-void Linear<Scalar>::forward(Scalar, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
+void Linear<Scalar>::forward(Time<Scalar>, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                             Scalar*) {
   assert(w_ && x.cols() == in_ && y.cols() == out_ && y.rows() == x.rows());
   mm_->forward(x, w_, in_, b_, y);
-  x_ = x.data();
-  rows_ = x.rows();
 }
 
 template <class Scalar>
-void Linear<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void Linear<Scalar>::backward(Time<Scalar>, ConstMatrixView<Scalar> x, const Scalar*,
+                              ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                               Scalar* theta_bar, Scalar*) {
-  assert(x_ && y_bar.rows() == rows_ && x_bar.rows() == rows_);
+  assert(x.cols() == in_ && y_bar.rows() == x.rows() && x_bar.rows() == x.rows());
   mm_->backward_input(y_bar, w_, in_, x_bar);
   if (theta_bar) {
-    mm_->backward_weight(y_bar, ConstMatrixView<Scalar>(x_, rows_, in_), theta_bar, in_);
+    mm_->backward_weight(y_bar, x, theta_bar, in_);
     if (bias_) detail::add_colsum(y_bar, theta_bar + out_ * in_);
   }
 }
 
 template <class Scalar>
-void Linear<Scalar>::backward_recorded(ConstMatrixView<Scalar> x, const Scalar*,
-                                       ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                       Scalar* theta_bar, Scalar* t_bar) {
-  x_ = x.data();
-  rows_ = x.rows();
-  backward(y_bar, x_bar, theta_bar, t_bar);
-}
-
-template <class Scalar>
-void Linear<Scalar>::forward_tangent(Scalar, ConstMatrixView<Scalar> x,
+void Linear<Scalar>::forward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
                                      ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                     MatrixView<Scalar> y_dot) {
+                                     MatrixView<Scalar> y_dot, Scalar*) {
   assert(w_ && x.cols() == in_ && x_dot.rows() == x.rows());
   mm_->forward(x, w_, in_, b_, y);
   mm_->forward(x_dot, w_, in_, nullptr, y_dot);
-  tx_ = x.data();
-  tx_dot_ = x_dot.data();
-  trows_ = x.rows();
 }
 
 template <class Scalar>
-void Linear<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void Linear<Scalar>::backward_tangent(Time<Scalar>, ConstMatrixView<Scalar> x,
+                                      ConstMatrixView<Scalar> x_dot, const Scalar*,
+                                      ConstMatrixView<Scalar> y_bar,
                                       ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
                                       MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar*) {
-  assert(tx_ && y_bar.rows() == trows_);
+  assert(y_bar.rows() == x.rows() && x_dot.rows() == x.rows());
   // y depends on x, y_dot = x_dot W^T on x_dot: the two reverse passes are independent.
   mm_->backward_input(y_bar, w_, in_, x_bar);
   mm_->backward_input(y_dot_bar, w_, in_, x_dot_bar);
   if (theta_bar) {
-    mm_->backward_weight(y_bar, ConstMatrixView<Scalar>(tx_, trows_, in_), theta_bar, in_);
-    mm_->backward_weight(y_dot_bar, ConstMatrixView<Scalar>(tx_dot_, trows_, in_), theta_bar, in_);
+    mm_->backward_weight(y_bar, x, theta_bar, in_);
+    mm_->backward_weight(y_dot_bar, x_dot, theta_bar, in_);
     if (bias_) detail::add_colsum(y_bar, theta_bar + out_ * in_);
   }
 }

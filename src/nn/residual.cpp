@@ -20,6 +20,7 @@ Residual<Scalar>::Residual(std::unique_ptr<Layer<Scalar>> inner, double h)
                           "; x + h f(x) needs f to keep the size");
   }
   if (!std::isfinite(h)) throw InvalidArgument("Residual: the step h must be finite");
+  inner_tangent_ = inner_->tangent();
 }
 
 template <class Scalar>
@@ -45,42 +46,40 @@ void add_skip(double h, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
 }  // namespace
 
 template <class Scalar>
-void Residual<Scalar>::forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
-  inner_->forward(t, x, y);
+void Residual<Scalar>::forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                               Scalar* ctx) {
+  inner_->forward(t, x, y, ctx);
   add_skip(h_, x, y);
 }
 
 template <class Scalar>
-void Residual<Scalar>::forward_inference(Scalar t, ConstMatrixView<Scalar> x,
-                                         MatrixView<Scalar> y) {
-  inner_->forward_inference(t, x, y);
-  add_skip(h_, x, y);
-}
-
-template <class Scalar>
-void Residual<Scalar>::backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
+void Residual<Scalar>::backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
                                 Scalar* theta_bar, Scalar* t_bar) {
-  inner_->backward(scaled(y_bar, scaled_), x_bar, theta_bar, t_bar);
+  inner_->backward(t, x, ctx, scaled(y_bar, scaled_), x_bar, theta_bar, t_bar);
   x_bar += y_bar;
 }
 
 template <class Scalar>
-void Residual<Scalar>::forward_tangent(Scalar t, ConstMatrixView<Scalar> x,
+void Residual<Scalar>::forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
                                        ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
-                                       MatrixView<Scalar> y_dot) {
-  inner_->forward_tangent(t, x, x_dot, y, y_dot);
+                                       MatrixView<Scalar> y_dot, Scalar* ctx) {
+  inner_tangent_->forward_tangent(t, x, x_dot, y, y_dot, ctx);
   const auto h = static_cast<Scalar>(h_);
   y = x + h * y;
   y_dot = x_dot + h * y_dot;
 }
 
 template <class Scalar>
-void Residual<Scalar>::backward_tangent(ConstMatrixView<Scalar> y_bar,
+void Residual<Scalar>::backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                        ConstMatrixView<Scalar> x_dot, const Scalar* ctx,
+                                        ConstMatrixView<Scalar> y_bar,
                                         ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
                                         MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
                                         Scalar* t_bar) {
-  inner_->backward_tangent(scaled(y_bar, scaled_), scaled(y_dot_bar, scaled_dot_), x_bar, x_dot_bar,
-                           theta_bar, t_bar);
+  inner_tangent_->backward_tangent(t, x, x_dot, ctx, scaled(y_bar, scaled_),
+                                   scaled(y_dot_bar, scaled_dot_), x_bar, x_dot_bar, theta_bar,
+                                   t_bar);
   x_bar += y_bar;
   x_dot_bar += y_dot_bar;
 }

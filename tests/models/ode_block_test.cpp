@@ -10,6 +10,8 @@
 #include "neuralode/nn/concat_conv2d.hpp"
 #include "neuralode/nn/group_norm.hpp"
 #include "neuralode/nn/init.hpp"
+#include "neuralode/nn/layer_field.hpp"
+#include "neuralode/nn/linear.hpp"
 #include "neuralode/nn/sequential.hpp"
 #include "nn/layer_calls.hpp"
 
@@ -89,17 +91,95 @@ TEST(OdeBlock, AdjointCheckpointAndBinomialAgreeWithDirectAtTightTolerance) {
   }
 }
 
+// An ODE block offers no tangent passes: it is not a TangentLayer (nothing to stub), and a field
+// containing one refuses jvp with InvalidArgument naming the reason.
 TEST(OdeBlock, TangentPassesAndBackwardAfterEvaluationAreRefused) {
   OdeBlockOptions o;
   OdeBlock<double> block(smooth_field(), o);
   std::vector<double> params(static_cast<std::size_t>(block.num_params()), 0.01);
   block.bind(params.data());
   Matrix<double> x = Matrix<double>::Random(2, kN), y(2, kN), xb(2, kN);
-  EXPECT_THROW(nn::tfwd<double>(block, 0, x, x, y, xb), InvalidArgument);
+  EXPECT_EQ(block.tangent(), nullptr);
+  {
+    nn::LayerField<double> outer(std::make_unique<OdeBlock<double>>(smooth_field(), o));
+    EXPECT_FALSE(outer.has_tangent());
+    try {
+      outer.jvp(0, ConstMatrixView<double>(x.data(), 2, kN),
+                ConstMatrixView<double>(x.data(), 2, kN), MatrixView<double>(y.data(), 2, kN),
+                MatrixView<double>(xb.data(), 2, kN));
+      FAIL() << "jvp through an OdeBlock did not throw";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("no tangent passes"), std::string::npos) << e.what();
+    }
+  }
   block.set_training(false);
   nn::fwd<double>(block, 0, x, y);
   EXPECT_GT(block.last_nfe_forward(), 0);
   EXPECT_THROW(nn::bwd<double>(block, y, xb, nullptr, nullptr), InvalidArgument);
+}
+
+// One block applied twice in one chain, y = B(B(x)), L = <c, y>, backpropagated in reverse
+// order: the second backward's forward is not the one the gradient method holds, so the block
+// re-runs it from its input; gradients w.r.t. x and the shared parameters match central
+// differences. Fixed RK4 steps make direct and binomial (direct with recomputation) exact for the
+// discrete map, so the only error is the differences': h = 1e-6 gives ~1e-10 (rounding eps |L| / h,
+// |L| ~ 1); 1e-8 bounds it.
+TEST(OdeBlock, UsedTwiceInOneChainGivesExactGradients) {
+  for (const char* method : {"direct", "binomial"}) {
+    OdeBlockOptions o;
+    o.solve.method = "rk4";
+    o.solve.step_size = 0.25;
+    o.grad.method = method;
+    auto root = std::make_unique<nn::Sequential<double>>(
+        std::make_unique<nn::Linear<double>>(3, 3),
+        std::make_unique<nn::Activation<double>>(nn::ActivationFn::tanh, 3));
+    OdeBlock<double> block(std::move(root), o);
+    std::vector<double> theta(static_cast<std::size_t>(block.num_params()));
+    nn::init_default<double>(theta, block.param_specs(), 4);
+    block.bind(theta.data());
+    Matrix<double> x(2, 3), c(2, 3);
+    x << 0.3, -0.5, 0.9, -0.2, 0.7, 0.1;
+    c << 1.0, -0.4, 0.6, 0.2, 0.8, -1.1;
+    using CV = ConstMatrixView<double>;
+    using MV = MatrixView<double>;
+    auto loss = [&](std::vector<double>* g, Matrix<double>* xg) {
+      Matrix<double> y1(2, 3), y2(2, 3);
+      std::vector<double> c1(static_cast<std::size_t>(block.context_size(2))), c2 = c1;
+      block.forward(0.0, CV(x.data(), 2, 3), MV(y1.data(), 2, 3), c1.data());
+      block.forward(0.0, CV(y1.data(), 2, 3), MV(y2.data(), 2, 3), c2.data());
+      const double l = (c.array() * y2.array()).sum();
+      if (!g) return l;
+      g->assign(theta.size(), 0.0);
+      Matrix<double> a1(2, 3);
+      block.backward(0.0, CV(y1.data(), 2, 3), c2.data(), CV(c.data(), 2, 3), MV(a1.data(), 2, 3),
+                     g->data(), nullptr);
+      block.backward(0.0, CV(x.data(), 2, 3), c1.data(), CV(a1.data(), 2, 3), MV(xg->data(), 2, 3),
+                     g->data(), nullptr);
+      return l;
+    };
+    std::vector<double> g;
+    Matrix<double> xg(2, 3);
+    loss(&g, &xg);
+    const double h = 1e-6;
+    for (std::size_t i = 0; i < theta.size(); ++i) {
+      const double keep = theta[i];
+      theta[i] = keep + h;
+      const double lp = loss(nullptr, nullptr);
+      theta[i] = keep - h;
+      const double lm = loss(nullptr, nullptr);
+      theta[i] = keep;
+      EXPECT_NEAR(g[i], (lp - lm) / (2 * h), 1e-8) << method << " theta[" << i << "]";
+    }
+    for (Index i = 0; i < x.size(); ++i) {
+      const double keep = x.data()[i];
+      x.data()[i] = keep + h;
+      const double lp = loss(nullptr, nullptr);
+      x.data()[i] = keep - h;
+      const double lm = loss(nullptr, nullptr);
+      x.data()[i] = keep;
+      EXPECT_NEAR(xg.data()[i], (lp - lm) / (2 * h), 1e-8) << method << " x[" << i << "]";
+    }
+  }
 }
 
 TEST(OdeBlock, BadIntervalIsNamed) {

@@ -18,7 +18,7 @@ std::vector<Scalar> tanh_of(const std::vector<Scalar>& x) {
   Activation<Scalar> layer(ActivationFn::tanh, static_cast<Index>(x.size()));
   std::vector<Scalar> y(x.size());
   layer.forward(Scalar(0), ConstMatrixView<Scalar>(x.data(), 1, static_cast<Index>(x.size())),
-                MatrixView<Scalar>(y.data(), 1, static_cast<Index>(y.size())));
+                MatrixView<Scalar>(y.data(), 1, static_cast<Index>(y.size())), nullptr);
   return y;
 }
 

@@ -263,9 +263,11 @@ void expect_same_gradients_without_input_adjoint(bool concat, const Conv2dOption
   auto gradients = [&](Layer<Scalar>& layer, bool with_x_bar) {
     std::vector<Scalar> g(p.size(), Scalar(0));
     Scalar t_bar = 0;
+    std::vector<Scalar> ctx(static_cast<std::size_t>(layer.context_size(batch) + 1));
     layer.forward(Scalar(0.3), ConstMatrixView<Scalar>(x.data(), batch, in),
-                  MatrixView<Scalar>(y.data(), batch, out));
-    layer.backward(ConstMatrixView<Scalar>(a.data(), batch, out),
+                  MatrixView<Scalar>(y.data(), batch, out), ctx.data());
+    layer.backward(Scalar(0.3), ConstMatrixView<Scalar>(x.data(), batch, in), ctx.data(),
+                   ConstMatrixView<Scalar>(a.data(), batch, out),
                    MatrixView<Scalar>(with_x_bar ? x_bar.data() : nullptr, batch, in), g.data(),
                    &t_bar);
     g.push_back(t_bar);

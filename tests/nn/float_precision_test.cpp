@@ -34,12 +34,17 @@ std::vector<double> all_products(Layer<S>& layer, std::vector<S>& params, const 
   const S t = static_cast<S>(td);
   using CV = ConstMatrixView<S>;
   using MV = MatrixView<S>;
-  layer.forward(t, CV(x.data(), b, in), MV(y.data(), b, out));
-  layer.backward(CV(a.data(), b, out), MV(xb.data(), b, in), g.data(), &tb);
-  layer.forward_tangent(t, CV(x.data(), b, in), CV(v.data(), b, in), MV(y2.data(), b, out),
-                        MV(yd.data(), b, out));
-  layer.backward_tangent(CV(a.data(), b, out), CV(a.data(), b, out), MV(xb2.data(), b, in),
-                         MV(vb.data(), b, in), g2.data(), &tb2);
+  auto* tangent = layer.tangent();
+  std::vector<S> ctx(static_cast<std::size_t>(layer.context_size(b) + 1)),
+      tctx(static_cast<std::size_t>(tangent->tangent_context_size(b) + 1));
+  layer.forward(t, CV(x.data(), b, in), MV(y.data(), b, out), ctx.data());
+  layer.backward(t, CV(x.data(), b, in), ctx.data(), CV(a.data(), b, out), MV(xb.data(), b, in),
+                 g.data(), &tb);
+  tangent->forward_tangent(t, CV(x.data(), b, in), CV(v.data(), b, in), MV(y2.data(), b, out),
+                           MV(yd.data(), b, out), tctx.data());
+  tangent->backward_tangent(t, CV(x.data(), b, in), CV(v.data(), b, in), tctx.data(),
+                            CV(a.data(), b, out), CV(a.data(), b, out), MV(xb2.data(), b, in),
+                            MV(vb.data(), b, in), g2.data(), &tb2);
   std::vector<double> all;
   for (const Matrix<S>* m : {&y, &xb, &yd, &y2, &xb2, &vb}) {
     for (Index i = 0; i < m->size(); ++i) all.push_back(static_cast<double>(m->data()[i]));

@@ -101,24 +101,27 @@ TEST(Gradcheck, PiecewiseConstantChecksEveryBlock) {
 }
 
 // A layer whose VJP w.r.t. x is off by a factor of 2: gradcheck must notice.
-class BrokenScale final : public Layer<double> {
+class BrokenScale final : public TangentLayerBase<double> {
  public:
   std::string kind() const override { return "BrokenScale"; }
   Index in_features() const override { return 2; }
   Index out_features() const override { return 2; }
-  void forward(double, ConstMatrixView<double> x, MatrixView<double> y) override { y = 3 * x; }
-  void backward(ConstMatrixView<double> y_bar, MatrixView<double> x_bar, double*,
-                double*) override {
+  void forward(Time<double>, ConstMatrixView<double> x, MatrixView<double> y, double*) override {
+    y = 3 * x;
+  }
+  void backward(Time<double>, ConstMatrixView<double>, const double*, ConstMatrixView<double> y_bar,
+                MatrixView<double> x_bar, double*, double*) override {
     x_bar = 6 * y_bar;
   }
-  void forward_tangent(double, ConstMatrixView<double> x, ConstMatrixView<double> x_dot,
-                       MatrixView<double> y, MatrixView<double> y_dot) override {
+  void forward_tangent(Time<double>, ConstMatrixView<double> x, ConstMatrixView<double> x_dot,
+                       MatrixView<double> y, MatrixView<double> y_dot, double*) override {
     y = 3 * x;
     y_dot = 3 * x_dot;
   }
-  void backward_tangent(ConstMatrixView<double> y_bar, ConstMatrixView<double> y_dot_bar,
-                        MatrixView<double> x_bar, MatrixView<double> x_dot_bar, double*,
-                        double*) override {
+  void backward_tangent(Time<double>, ConstMatrixView<double>, ConstMatrixView<double>,
+                        const double*, ConstMatrixView<double> y_bar,
+                        ConstMatrixView<double> y_dot_bar, MatrixView<double> x_bar,
+                        MatrixView<double> x_dot_bar, double*, double*) override {
     x_bar = 3 * y_bar;  // correct here: only the plain VJP is broken
     x_dot_bar = 3 * y_dot_bar;
   }

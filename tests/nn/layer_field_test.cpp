@@ -68,10 +68,11 @@ TEST(LayerField, IsAnOdeSystemWhoseRhsIsForward) {
   EXPECT_EQ(f1, f2);
 }
 
-// forward_inference skips only what backward would need: its output equals forward's bit for bit,
-// for every activation (tanh and sigmoid take their own path), through Sequential and Residual,
-// at a size with a partial SIMD pack (7 x 19 = 133 entries), in float and double. A forward after
-// it restores what backward needs: the gradient is the same as without the inference call.
+// An inference forward (no context) skips only what backward would need: its output equals the
+// training forward's bit for bit, for every activation (tanh and sigmoid take their own path),
+// through Sequential and Residual, at a size with a partial SIMD pack (7 x 19 = 133 entries), in
+// float and double. It leaves the layer as it was: a backward of an earlier training forward
+// after it gives the same gradient as without it (the layers are stateless).
 template <class Scalar>
 void check_inference_matches_forward() {
   const ActivationFn fns[] = {ActivationFn::identity, ActivationFn::tanh, ActivationFn::relu,
@@ -89,12 +90,12 @@ void check_inference_matches_forward() {
                                                    xb2(7, 19);
     for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<Scalar>(rng.uniform(-3, 3));
     const ConstMatrixView<Scalar> cx(x.data(), 7, 19), cyb(yb.data(), 7, 19);
-    layer.forward(0, cx, MatrixView<Scalar>(y1.data(), 7, 19));
-    layer.backward(cyb, MatrixView<Scalar>(xb1.data(), 7, 19), nullptr, nullptr);
-    layer.forward_inference(0, cx, MatrixView<Scalar>(y2.data(), 7, 19));
+    std::vector<Scalar> ctx(static_cast<std::size_t>(layer.context_size(7) + 1));
+    layer.forward(0, cx, MatrixView<Scalar>(y1.data(), 7, 19), ctx.data());
+    layer.backward(0, cx, ctx.data(), cyb, MatrixView<Scalar>(xb1.data(), 7, 19), nullptr, nullptr);
+    layer.forward(0, cx, MatrixView<Scalar>(y2.data(), 7, 19), nullptr);
     EXPECT_EQ(y1, y2) << to_string(fn);
-    layer.forward(0, cx, MatrixView<Scalar>(y2.data(), 7, 19));
-    layer.backward(cyb, MatrixView<Scalar>(xb2.data(), 7, 19), nullptr, nullptr);
+    layer.backward(0, cx, ctx.data(), cyb, MatrixView<Scalar>(xb2.data(), 7, 19), nullptr, nullptr);
     EXPECT_EQ(xb1, xb2) << to_string(fn);
   }
 }

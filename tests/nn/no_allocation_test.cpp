@@ -109,19 +109,27 @@ TEST(NoAllocation, EveryRegisteredLayerAfterFirstCall) {
     std::vector<double> p(static_cast<std::size_t>(layer->num_params())), g(p.size());
     init_default(std::span<double>(p), layer->param_specs(), 2);
     layer->bind(p.data());
+    auto* tangent = layer->tangent();
+    ASSERT_NE(tangent, nullptr) << e.name;
     auto products = [&](Index b) {
       Matrix<double> x = Matrix<double>::Constant(b, in, 0.4), v = x, xb = x, vb = x;
       Matrix<double> y(b, out), yd(b, out), a = Matrix<double>::Constant(b, out, 0.7);
+      // The caller owns the contexts: allocated here, once per batch size, not in the calls.
+      std::vector<double> ctx(static_cast<std::size_t>(layer->context_size(b) + 1)),
+          tctx(static_cast<std::size_t>(tangent->tangent_context_size(b) + 1));
       double tb = 0;
-      return std::function<void()>([&, b, x, v, xb, vb, y, yd, a, tb]() mutable {
+      return std::function<void()>([&, b, x, v, xb, vb, y, yd, a, tb, ctx, tctx]() mutable {
         using CV = ConstMatrixView<double>;
         using MV = MatrixView<double>;
-        layer->forward(0.6, CV(x.data(), b, in), MV(y.data(), b, out));
-        layer->backward(CV(a.data(), b, out), MV(xb.data(), b, in), g.data(), &tb);
-        layer->forward_tangent(0.6, CV(x.data(), b, in), CV(v.data(), b, in), MV(y.data(), b, out),
-                               MV(yd.data(), b, out));
-        layer->backward_tangent(CV(a.data(), b, out), CV(a.data(), b, out), MV(xb.data(), b, in),
-                                MV(vb.data(), b, in), g.data(), &tb);
+        layer->forward(0.6, CV(x.data(), b, in), MV(y.data(), b, out), ctx.data());
+        layer->backward(0.6, CV(x.data(), b, in), ctx.data(), CV(a.data(), b, out),
+                        MV(xb.data(), b, in), g.data(), &tb);
+        layer->forward(0.6, CV(x.data(), b, in), MV(y.data(), b, out), nullptr);
+        tangent->forward_tangent(0.6, CV(x.data(), b, in), CV(v.data(), b, in),
+                                 MV(y.data(), b, out), MV(yd.data(), b, out), tctx.data());
+        tangent->backward_tangent(0.6, CV(x.data(), b, in), CV(v.data(), b, in), tctx.data(),
+                                  CV(a.data(), b, out), CV(a.data(), b, out), MV(xb.data(), b, in),
+                                  MV(vb.data(), b, in), g.data(), &tb);
       });
     };
     auto at6 = products(6), at2 = products(2);

@@ -68,8 +68,8 @@ TEST(PiecewiseConstant, EulerOnTheGridIsAResNetWithPerBlockWeights) {
                           field.params().begin() + (k + 1) * per_block);
     block.bind(p.data());
     Matrix<double> in = resnet, out(1, 2);
-    block.forward(0, ConstMatrixView<double>(in.data(), 1, 2),
-                  MatrixView<double>(out.data(), 1, 2));
+    block.forward(0, ConstMatrixView<double>(in.data(), 1, 2), MatrixView<double>(out.data(), 1, 2),
+                  nullptr);
     resnet = in + 0.5 * out;
   }
   for (int k = 0; k < 3; ++k) {  // Euler with h = 0.5 from t = 0, evaluating at t_k exactly

@@ -107,6 +107,11 @@ class ImageClassifier {
   Index down_params_ = 0, middle_params_ = 0, head_params_ = 0;
   std::vector<Scalar> params_;
   std::vector<nn::ParamView> views_;
+  // The network's context of the last forward and a view of its input, for backward (the caller
+  // keeps x alive and unchanged until then, as for a layer).
+  std::vector<Scalar> ctx_;
+  const Scalar* x_ = nullptr;
+  Index x_rows_ = 0;
 };
 
 extern template class ImageClassifier<float>;

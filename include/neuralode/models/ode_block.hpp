@@ -9,6 +9,7 @@
 //   sequential.add(std::move(block));   // then bind, forward and backward as any layer
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,11 +37,15 @@ struct OdeBlockOptions {
 };
 
 // Parameters: those of the field's root layer, under its names. The layer's own t argument is
-// ignored (the block integrates its own interval), so the block adds nothing to *t_bar.
-// Training mode (the default) keeps what backward() needs, as the gradient method decides; in
-// evaluation mode (set_training(false)) forward() runs a plain solve that keeps nothing, and
-// backward() throws. Tangent passes are not supported (InvalidArgument): nothing in neuralode
-// nests an ODE block inside a flow.
+// ignored (the block integrates its own interval), so the block adds nothing to t_bar.
+// Training mode (the default) with a context keeps what backward() needs, as the gradient method
+// decides (its tape of the solve); in evaluation mode (set_training(false)) or without a context
+// forward() runs a plain solve that keeps nothing, and a backward of such a call throws.
+// Context: a tag naming the forward call. The gradient method holds the tape of one solve, the
+// last training forward's; a backward whose tag is not that forward's (the block used twice in one
+// graph, backpropagated in reverse order) first re-runs its forward from the input x it is given
+// again, so every backward is exact, at the cost of one more solve when the calls interleave.
+// No tangent passes (not a TangentLayer): nothing in neuralode nests an ODE block in a flow.
 template <class Scalar>
 class OdeBlock : public nn::Layer<Scalar> {
  public:
@@ -64,22 +69,26 @@ class OdeBlock : public nn::Layer<Scalar> {
   std::vector<nn::ParamView> param_specs() const override { return field_.param_views(); }
   void bind(Scalar* params) override { field_.use_external_params(params); }
 
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  Index context_size(Index) const override { return kTagSlots; }
+  void forward(nn::Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(nn::Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
 
  private:
   OdeBlockOptions options_;
   nn::LayerField<Scalar> field_;
   std::unique_ptr<grad::GradientMethod<Scalar>> method_;
   Scalar times_[2];
+  // The tag (a call counter; 0 = nothing to differentiate) stored bitwise in the context.
+  static constexpr Index kTagSlots =
+      static_cast<Index>((sizeof(std::uint64_t) + sizeof(Scalar) - 1) / sizeof(Scalar));
+  // The training solve of x into the gradient method's tape; returns the solution.
+  const ode::Solution<Scalar>& solve_for_training(ConstMatrixView<Scalar> x);
   bool training_ = true;
-  bool have_training_forward_ = false;
+  std::uint64_t calls_ = 0;     // training forwards so far
+  std::uint64_t tape_tag_ = 0;  // the call whose solve the gradient method holds (0: none)
   std::int64_t nfe_forward_ = -1, nfe_backward_ = -1;
   // Evaluation-mode solve; the cotangent rows [0, y_bar] and the gradients of training mode.
   ode::SolverWorkspace<Scalar> ws_;

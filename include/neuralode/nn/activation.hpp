@@ -5,7 +5,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "neuralode/nn/layer.hpp"
 
@@ -30,10 +29,11 @@ ActivationFn parse_activation_fn(std::string_view word);
 
 // y = sigma(x) element-wise on batch x features. No parameters; time does not enter.
 // kind(): "Identity", "Tanh", "ReLU", "Softplus", "ELU", "Sigmoid", "Sin", "Cube".
-// Workspace: forward keeps a view of x, and sigma'(x) for tanh and sigmoid (batch x features); the
-// tangent pass keeps sigma' and sigma''.
+// Context: sigma'(x) for tanh and sigmoid (batch x features), where it comes nearly free from y;
+// nothing for the others, whose backward computes sigma'(x) from x. Tangent context: sigma' and
+// sigma'' (2 x batch x features).
 template <class Scalar>
-class Activation : public Layer<Scalar> {
+class Activation : public TangentLayerBase<Scalar> {
  public:
   Activation(ActivationFn fn, Index features);
 
@@ -42,35 +42,24 @@ class Activation : public Layer<Scalar> {
   Index in_features() const override { return features_; }
   Index out_features() const override { return features_; }
 
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  Index context_size(Index batch) const override;
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  // Records sigma'(x) for tanh and sigmoid (batch x features), nothing for the others.
-  Index record_size(Index batch) const override;
-  void forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
-                        Scalar* record) override;
-  void backward_recorded(ConstMatrixView<Scalar> x, const Scalar* record,
-                         ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
-                         Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  Index tangent_context_size(Index batch) const override { return 2 * batch * features_; }
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   ActivationFn fn_;
   Index features_;
-  // Grow-only buffers: sigma'(x) of the last forward (tanh and sigmoid only; the others recompute
-  // it from x in backward); sigma'(x), sigma''(x) of the last tangent pass.
-  std::vector<Scalar> d1_, td1_, td2_;
-  const Scalar* d1p_ = nullptr;  // sigma' for backward: d1_ or a record
-  const Scalar* x_ = nullptr;
-  Index rows_ = 0, trows_ = 0;
-  const Scalar* x_dot_ = nullptr;
 };
-
 extern template class Activation<float>;
 extern template class Activation<double>;
 

@@ -52,11 +52,11 @@ struct Conv2dOptions {
 // Parameters: "weight" {out, in, k, k} (PyTorch's layout), then "bias" {out} when options.bias.
 // PyTorch's default init (kaiming_uniform a = sqrt(5): U(+-1/sqrt(in*k*k)), bias likewise) is
 // nn::init_default's rule for these names. Time does not enter.
-// Workspace: float keeps oneDNN primitives and blocked copies of its inputs per batch size
-// (created on the first call at that size; reused afterwards); double keeps one sample's im2col
-// matrix and views of its inputs. Not thread-safe: one instance per concurrent caller.
+// Context: none (backward is given x again). Scratch: float keeps oneDNN primitives and blocked
+// buffers per batch size (created on the first call at that size; reused afterwards); double keeps
+// one sample's im2col matrix. Not thread-safe: one instance per concurrent caller.
 template <class Scalar>
-class Conv2d : public Layer<Scalar> {
+class Conv2d : public TangentLayerBase<Scalar> {
  public:
   explicit Conv2d(const Conv2dOptions& options);  // validates (InvalidArgument)
   ~Conv2d() override;
@@ -70,15 +70,18 @@ class Conv2d : public Layer<Scalar> {
 
   // x, y, ... have in_features() / out_features() columns and equal rows; InvalidArgument
   // otherwise, naming the argument and the expected shape.
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
   bool skips_input_adjoint() const override { return true; }  // x_bar.data() may be null
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   std::unique_ptr<detail::ConvLayerCore<Scalar>> core_;

@@ -10,9 +10,9 @@
 namespace neuralode::nn {
 
 // y = x, y_dot = x_dot; x_bar = y_bar, x_dot_bar = y_dot_bar. No parameters; time does not
-// enter; no workspace. features = C*H*W of the incoming image (>= 1, InvalidArgument otherwise).
+// enter; no context. features = C*H*W of the incoming image (>= 1, InvalidArgument otherwise).
 template <class Scalar>
-class Flatten : public Layer<Scalar> {
+class Flatten : public TangentLayerBase<Scalar> {
  public:
   explicit Flatten(Index features);
 
@@ -21,19 +21,21 @@ class Flatten : public Layer<Scalar> {
   Index out_features() const override { return features_; }
 
   // Shapes: batch x features everywhere; InvalidArgument otherwise.
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   void check(const char* what, Index rows, Index cols, Index want_rows) const;
   Index features_;
-  Index rows_ = -1, trows_ = -1;
 };
 
 extern template class Flatten<float>;

@@ -11,9 +11,9 @@ namespace neuralode::nn {
 
 // y[n, c] = mean_p x[n, c, p]; linear, so the tangent pass applies the same map to x_dot and the
 // reverse passes spread y_bar[n, c] / (H*W) over the channel's pixels. No parameters; time does
-// not enter; no workspace.
+// not enter; no context.
 template <class Scalar>
-class GlobalAvgPool : public Layer<Scalar> {
+class GlobalAvgPool : public TangentLayerBase<Scalar> {
  public:
   // channels, height, width >= 1 (InvalidArgument naming the field otherwise).
   GlobalAvgPool(Index channels, Index height, Index width);
@@ -23,21 +23,23 @@ class GlobalAvgPool : public Layer<Scalar> {
   Index out_features() const override { return channels_; }
 
   // Shapes: x, x_bar batch x C*H*W; y, y_bar batch x C (InvalidArgument otherwise).
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   void check(const char* what, Index rows, Index cols, Index want_rows, Index want_cols) const;
   void pool(ConstMatrixView<Scalar> x, MatrixView<Scalar> y) const;
   void spread(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar) const;
   Index channels_, pixels_;
-  Index rows_ = -1, trows_ = -1;
 };
 
 extern template class GlobalAvgPool<float>;

@@ -37,10 +37,10 @@ struct GroupNormOptions {
 //   y[c, p] = weight[c] * (x[c, p] - mu) * r + bias[c].
 // All four products are exact (no finite differences); the reverse of the tangent pass uses the
 // second derivative of the normalisation (derived in src/nn/group_norm.cpp). Time does not enter.
-// Workspace: the normalised input and 1/sigma per (sample, group) of the last forward, and of the
-// last tangent pass with its tangent; grown to the largest batch seen, never shrunk.
+// Context: the normalised input and 1/sigma per (sample, group); the tangent context adds the
+// tangent of the normalised input and s. Scratch: the same for an inference forward.
 template <class Scalar>
-class GroupNorm : public Layer<Scalar> {
+class GroupNorm : public TangentLayerBase<Scalar> {
  public:
   explicit GroupNorm(const GroupNormOptions& options);  // validates (InvalidArgument)
 
@@ -52,14 +52,21 @@ class GroupNorm : public Layer<Scalar> {
   void bind(Scalar* params) override;
 
   // Shapes: batch x in_features() everywhere; InvalidArgument otherwise.
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  // xhat (batch x features), then r per (sample, group).
+  Index context_size(Index batch) const override;
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  // xhat, xhat_dot (batch x features each), then r and s per (sample, group).
+  Index tangent_context_size(Index batch) const override;
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   void check(const char* what, Index rows, Index cols, Index want_rows) const;
@@ -72,11 +79,8 @@ class GroupNorm : public Layer<Scalar> {
   std::string name_;
   const Scalar* w_ = nullptr;  // weight (gamma) or null (affine off)
   const Scalar* b_ = nullptr;  // bias (beta) or null
-  // Last forward: xhat (rows x features), r (rows x groups).
+  // Inference forward: xhat (rows x features), r (rows x groups); grow-only.
   std::vector<Scalar> xhat_, r_;
-  // Last tangent pass: xhat, xhat_dot, r and s = mean(xhat * x_dot) per group.
-  std::vector<Scalar> txhat_, txhat_dot_, tr_, ts_;
-  Index rows_ = -1, trows_ = -1;
 };
 
 extern template class GroupNorm<float>;

@@ -1,5 +1,6 @@
-// Layer: one differentiable building block of a vector field f_theta(x, t), with its forward pass,
-// its reverse pass (vector-Jacobian products), its tangent pass (Jacobian-vector products) and the
+// Layer: one differentiable building block of a vector field f_theta(x, t), with its forward pass
+// and its reverse pass (vector-Jacobian products) through a context the caller owns, and, for the
+// layers that offer them (TangentLayer), its tangent pass (Jacobian-vector products) and the
 // reverse pass of that tangent pass (what continuous normalizing flows need to train tr(df/dx)).
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "neuralode/nn/time.hpp"
 #include "neuralode/types.hpp"
 
 namespace neuralode::nn {
@@ -24,22 +26,34 @@ struct ParamView {
   }
 };
 
+template <class Scalar>
+class TangentLayer;
+
 // Contract shared by every layer (see docs/architecture.md, part `nn`):
 // - Shapes: inputs are batch x in_features(), outputs batch x out_features(), row-major; an image
-//   sample is flattened C*H*W. The batch size may change between calls; buffers grow then and are
-//   reused afterwards (no allocation after the first call at a given batch size).
+//   sample is flattened C*H*W. The batch size may change between calls; a layer's scratch buffers
+//   grow then and are reused afterwards (no allocation after the first call at a given batch).
 // - Parameters: the layer does not own them. The owner lays out param_specs() in one flat vector
 //   and calls bind() with a pointer to this layer's slice (param_specs() sizes, in order).
 //   Gradients use the same layout: a theta_bar pointer given to backward points to this layer's
 //   slice of the gradient vector, and backward *adds* into it.
-// - Caching: forward() keeps what backward() needs for that input until the next forward();
-//   forward_tangent() likewise for backward_tangent(); the two caches are independent. A layer may
-//   keep a *view* of its inputs x (and x_dot) rather than a copy, so the caller keeps them alive
-//   and unchanged until the matching backward (Sequential and LayerField do; copying every input
-//   would cost a full pass over memory per layer). Calling backward without a matching forward is
-//   a contract violation (asserted). Outputs never alias inputs.
-// - Time: t is passed to every call; layers where time enters (ConcatLinear, HyperLinear, ...)
-//   add d/dt contributions into *t_bar in backward when t_bar is non-null.
+// - Stateless: a layer keeps nothing from one call to the next (only scratch space and the
+//   parameter binding). What backward needs from its forward goes into a *context* the caller
+//   owns: context_size(batch) scalars, written by forward(t, x, y, ctx) and read by
+//   backward(t, x, ctx, ...), which is given t and x again. So one layer object may run any number
+//   of times in one graph (an RNN cell over T steps, a block shared by two branches): each call
+//   has its own context, and the caller keeps each x alive and unchanged until its backward
+//   (copying every input would cost a full pass over memory per layer). The context is also what
+//   direct backpropagation keeps per stage on its tape (ode::System::record_size).
+// - Inference: forward with ctx == nullptr means no backward follows (a solver's right-hand side,
+//   an evaluation); the layer may skip what it keeps only for backward (tanh's slope, say). Its
+//   output equals the training forward's bit for bit.
+// - Time: t is passed to every call (Time: one t for the batch, or one per row). Layers where time
+//   enters (ConcatLinear, HyperLinear, ...) add d/dt contributions into t_bar in backward when it
+//   is non-null: *t_bar for a shared t, t_bar[r] per row for per-row times.
+// - Outputs never alias inputs.
+// - Capabilities a layer may lack are queried, never stubbed: tangent() is null for a layer that
+//   is not a TangentLayer (an ODE block); skips_input_adjoint() is false unless the layer says so.
 template <class Scalar>
 class Layer {
  public:
@@ -55,57 +69,62 @@ class Layer {
     for (const auto& p : param_specs()) n += p.size();
     return n;
   }
-  virtual void bind(Scalar* params) {}
+  virtual void bind(Scalar* /*params*/) {}
 
-  // y = layer(t, x).
-  virtual void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) = 0;
-  // y = layer(t, x) when no backward() will follow (a solver's right-hand side, an evaluation): a
-  // layer may skip what it keeps only for backward (tanh's slope, say). The default is forward().
-  // Calling backward() after forward_inference() with no forward() in between is a contract
-  // violation.
-  virtual void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) {
-    forward(t, x, y);
-  }
-  // Reverse pass of the last forward: x_bar = y_bar^T dy/dx (overwrites), theta_bar += y_bar^T
-  // dy/dtheta (if non-null), *t_bar += y_bar^T dy/dt (if non-null).
-  virtual void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  // Scalars of the context of one forward at this batch size (0: backward needs x and t only).
+  virtual Index context_size(Index /*batch*/) const { return 0; }
+  // y = layer(t, x). ctx: context_size(x.rows()) scalars to fill for backward, or null when no
+  // backward follows (inference).
+  virtual void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+                       Scalar* ctx) = 0;
+  // Reverse pass of the forward(t, x, ., ctx) call (t, x and ctx as passed there, unchanged
+  // since): x_bar = y_bar^T dy/dx (overwrites), theta_bar += y_bar^T dy/dtheta (if non-null),
+  // t_bar += y_bar^T dy/dt (if non-null; see Time).
+  virtual void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                        ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                         Scalar* t_bar) = 0;
-
-  // ---- Recorded passes (optional) ----
-  // For callers that keep many evaluations and reverse them later (backpropagation through a
-  // solver's steps): forward_recorded writes what backward needs into caller-owned storage, so
-  // backward_recorded can run any time later without re-running the forward.
-  // record_size(batch): scalars of that storage at this batch size, or -1 if the layer cannot
-  // record (the default; callers then fall back to forward + backward).
-  virtual Index record_size(Index /*batch*/) const { return -1; }
-  // y = layer(t, x), keeping in record[0, record_size) what backward needs besides x (record_size
-  // >= 0 only). Leaves the layer's own forward cache undefined.
-  virtual void forward_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
-                                Scalar* /*record*/) {
-    forward(t, x, y);
-  }
-  // backward() of the forward_recorded(t, x, ., record) call; x and record as passed there and
-  // unchanged since. Leaves the layer's own forward cache undefined.
-  virtual void backward_recorded(ConstMatrixView<Scalar> /*x*/, const Scalar* /*record*/,
-                                 ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar,
-                                 Scalar* theta_bar, Scalar* t_bar) {
-    backward(y_bar, x_bar, theta_bar, t_bar);
-  }
 
   // Whether backward() accepts an x_bar whose data() is null, meaning that the caller does not
   // need the input's cotangent (the first layer of a model whose inputs are data, such as an
   // image classifier's first convolution): the layer then adds theta_bar and t_bar only. A layer
   // that says false is always given an x_bar to write.
   virtual bool skips_input_adjoint() const { return false; }
-  // Tangent pass: y = layer(t, x), y_dot = (dy/dx) x_dot.
-  virtual void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                               MatrixView<Scalar> y, MatrixView<Scalar> y_dot) = 0;
-  // Reverse pass of the last tangent pass, given cotangents of both outputs:
+
+  // The layer's tangent passes, or null if it has none. The default finds a TangentLayer base
+  // (one dynamic_cast: callers query once, at construction, not per call); containers override it
+  // to offer tangents only when every child does.
+  virtual TangentLayer<Scalar>* tangent() { return dynamic_cast<TangentLayer<Scalar>*>(this); }
+};
+
+// The optional tangent passes of a layer, with their own context (as Layer's, a caller-owned
+// block of tangent_context_size(batch) scalars, written by forward_tangent and read by
+// backward_tangent, which is given t, x and x_dot again).
+template <class Scalar>
+class TangentLayer {
+ public:
+  virtual Index tangent_context_size(Index /*batch*/) const { return 0; }
+  // y = layer(t, x), y_dot = (dy/dx) x_dot.
+  virtual void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                               ConstMatrixView<Scalar> x_dot, MatrixView<Scalar> y,
+                               MatrixView<Scalar> y_dot, Scalar* ctx) = 0;
+  // Reverse pass of that tangent pass, given cotangents of both outputs:
   // x_bar = d<y_bar,y> /dx + d<y_dot_bar,y_dot>/dx, x_dot_bar = (dy/dx)^T y_dot_bar,
-  // theta_bar += (both terms)/dtheta, *t_bar += (both terms)/dt.
-  virtual void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
+  // theta_bar += (both terms)/dtheta, t_bar += (both terms)/dt.
+  virtual void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                ConstMatrixView<Scalar> x_dot, const Scalar* ctx,
+                                ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
                                 MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar,
                                 Scalar* theta_bar, Scalar* t_bar) = 0;
+
+ protected:
+  ~TangentLayer() = default;
+};
+
+// A Layer with tangent passes: what most layers derive from.
+template <class Scalar>
+class TangentLayerBase : public Layer<Scalar>, public TangentLayer<Scalar> {
+ public:
+  TangentLayer<Scalar>* tangent() override { return this; }
 };
 
 }  // namespace neuralode::nn

@@ -13,8 +13,10 @@
 namespace neuralode::nn {
 
 // Parameters start at zero; fill them with init_default / init_normal (init.hpp) or by writing
-// params(). Workspace: f and jv buffers for vjp / jvp_vjp, plus the root layer's own; no allocation
-// after the first call at a given batch size.
+// params(). Workspace: the root layer's context for vjp (and tangent context for jvp / jvp_vjp),
+// f and jv buffers, plus the root layer's scratch; no allocation after the first call at a given
+// batch size. Each public call is self-contained (it runs its own forward before any reverse
+// pass), so the field is stateless between calls as its layers are.
 template <class Scalar>
 class LayerField final : public VectorField<Scalar> {
  public:
@@ -41,14 +43,21 @@ class LayerField final : public VectorField<Scalar> {
   std::vector<ParamView> param_views() const override { return views_; }
 
   // All throw InvalidArgument naming the shapes when x, a, v, outputs are not batch x dim with a
-  // common batch.
+  // common batch (and t of the per-row calls not batch long).
   void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) override;
+  void forward_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                       MatrixView<Scalar> f) override;
+  void vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
+                   Scalar* f_out, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+                   Scalar* t_bar) override;
+  // Whether jvp and jvp_vjp are available (every layer offers tangent passes).
+  bool has_tangent() const { return tangent_ != nullptr; }
   void vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a, Scalar* f_out,
            MatrixView<Scalar> x_bar, Scalar* theta_bar, Scalar* t_bar) override;
   void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v, MatrixView<Scalar> f,
            MatrixView<Scalar> jv) override;
-  // The root layer's record (Layer::record_size; -1 if it cannot record).
-  Index record_size(Index batch) const override { return root_->record_size(batch); }
+  // The record of an evaluation is the root layer's context (Layer::context_size).
+  Index record_size(Index batch) const override { return root_->context_size(batch); }
   void rhs_recorded(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f,
                     Scalar* record) override;
   void vjp_recorded(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
@@ -60,13 +69,20 @@ class LayerField final : public VectorField<Scalar> {
                Scalar* t_bar) override;
 
  private:
+  // The shared forward and reverse pass of vjp and vjp_per_row.
+  void vjp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                ConstMatrixView<Scalar> a, Scalar* f_out, MatrixView<Scalar> x_bar,
+                Scalar* theta_bar, Scalar* t_bar);
+  TangentLayer<Scalar>& tangent_or_throw(const char* where) const;
+
   std::unique_ptr<Layer<Scalar>> root_;
+  TangentLayer<Scalar>* tangent_ = nullptr;  // root_->tangent(), queried once
   Index dim_;
   Index num_params_ = 0;
   std::vector<Scalar> params_;  // own storage, empty after use_external_params
   Scalar* data_ = nullptr;      // params_.data() or the external storage
   std::vector<ParamView> views_;
-  std::vector<Scalar> f_, jv_;  // grow-only
+  std::vector<Scalar> f_, jv_, xb_, ctx_, tctx_;  // grow-only
 };
 
 extern template class LayerField<float>;

@@ -19,7 +19,8 @@ namespace neuralode::nn {
 //  - time_direction() = +1 (default, forward-time integration): block k on [t_k, t_{k+1}); a
 //    solver stepping forward from a grid point t_k evaluates there the block of the interval it is
 //    about to cross. The reverse passes (backward, backward_tangent) use the block that the
-//    matching forward used, so backpropagation through the solver's steps is exact.
+//    matching forward used (the forward's time direction is kept in the context), so
+//    backpropagation through the solver's steps is exact.
 //  - time_direction() = -1 (a solve running backward in time, e.g. a continuous adjoint from t_K
 //    down to t_0): block k on (t_k, t_{k+1}], so at t_{k+1} the block of the interval about to be
 //    crossed, [t_k, t_{k+1}], is used again.
@@ -28,8 +29,12 @@ namespace neuralode::nn {
 // should step onto the grid values themselves (tstops), not onto accumulated sums of steps.
 // d theta / dt is zero almost everywhere, so dL/dt comes only from the inner layer (if time enters
 // it, e.g. an inner ConcatLinear).
+// Per-row times: rows may fall in different pieces; each run of consecutive rows in one piece goes
+// through its block as a sub-batch (with its rows' times). Their contexts share this layer's
+// context, which suffices when the inner context grows linearly with the batch (every layer here
+// but HyperLinear); otherwise per-row times spanning several pieces throw InvalidArgument.
 template <class Scalar>
-class PiecewiseConstant : public Layer<Scalar> {
+class PiecewiseConstant : public Layer<Scalar>, public TangentLayer<Scalar> {
  public:
   using BlockFactory = std::function<std::unique_ptr<Layer<Scalar>>()>;
   // grid: strictly increasing, at least 2 points (InvalidArgument otherwise, naming the index).
@@ -49,22 +54,33 @@ class PiecewiseConstant : public Layer<Scalar> {
   std::vector<ParamView> param_specs() const override;
   void bind(Scalar* params) override;
 
-  void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void forward_inference(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y) override;
-  void backward(ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
+  TangentLayer<Scalar>* tangent() override { return inner_tangent_ ? this : nullptr; }
+  // The inner blocks' context at this batch, then the time direction of the forward.
+  Index context_size(Index batch) const override;
+  void forward(Time<Scalar> t, ConstMatrixView<Scalar> x, MatrixView<Scalar> y,
+               Scalar* ctx) override;
+  void backward(Time<Scalar> t, ConstMatrixView<Scalar> x, const Scalar* ctx,
+                ConstMatrixView<Scalar> y_bar, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                 Scalar* t_bar) override;
-  void forward_tangent(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
-                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot) override;
-  void backward_tangent(ConstMatrixView<Scalar> y_bar, ConstMatrixView<Scalar> y_dot_bar,
-                        MatrixView<Scalar> x_bar, MatrixView<Scalar> x_dot_bar, Scalar* theta_bar,
-                        Scalar* t_bar) override;
+  Index tangent_context_size(Index batch) const override;
+  void forward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                       MatrixView<Scalar> y, MatrixView<Scalar> y_dot, Scalar* ctx) override;
+  void backward_tangent(Time<Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> x_dot,
+                        const Scalar* ctx, ConstMatrixView<Scalar> y_bar,
+                        ConstMatrixView<Scalar> y_dot_bar, MatrixView<Scalar> x_bar,
+                        MatrixView<Scalar> x_dot_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   std::vector<Scalar> grid_;
   std::vector<std::unique_ptr<Layer<Scalar>>> blocks_;
   Index block_params_ = 0;
   int direction_ = 1;
-  Index k_ = 0, tk_ = 0;  // blocks used by the last forward / tangent pass
+  TangentLayer<Scalar>* inner_tangent_ = nullptr;  // blocks_[0]->tangent()
+  std::vector<TangentLayer<Scalar>*> tangents_;
+  Index block_at(Scalar t, int direction) const;
+  // Calls fn(k, r0, r1) for each run of consecutive rows [r0, r1) that block k serves.
+  template <class Fn>
+  void for_each_block_run(Time<Scalar> t, Index batch, int direction, Fn&& fn) const;
 };
 
 extern template class PiecewiseConstant<float>;

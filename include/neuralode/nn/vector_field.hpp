@@ -25,7 +25,39 @@ class VectorField : public ode::System<Scalar> {
 
   // f = f_theta(t, x) (the System interface).
   void rhs(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) override { forward(t, x, f); }
+  void rhs_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                   MatrixView<Scalar> f) override {
+    forward_per_row(t, x, f);
+  }
   virtual void forward(Scalar t, ConstMatrixView<Scalar> x, MatrixView<Scalar> f) = 0;
+
+  // ---- Per-row time (t.size() == x.rows(): row r at t[r]) ----
+  // Each result row equals that row evaluated alone at its t (bit for bit where the arithmetic is
+  // the same). The defaults run forward / vjp on each run of consecutive rows sharing a time (vjp
+  // row by row when t_bar is wanted, since each row has its own); LayerField passes the times to
+  // its layers in one call.
+  virtual void forward_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                               MatrixView<Scalar> f) {
+    ode::System<Scalar>::rhs_per_row(t, x, f);  // the scalar-time rhs on each run
+  }
+  // vjp with per-row times: as vjp, but t_bar (if non-null) has x.rows() entries and row r's
+  // a_r^T df/dt_r is added into t_bar[r].
+  virtual void vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                           ConstMatrixView<Scalar> a, Scalar* f_out, MatrixView<Scalar> x_bar,
+                           Scalar* theta_bar, Scalar* t_bar) {
+    const Index rows = x.rows(), d = x.cols();
+    Index r0 = 0;
+    while (r0 < rows) {
+      Index r1 = r0 + 1;
+      const auto at = [&](Index r) { return t[static_cast<std::size_t>(r)]; };
+      while (!t_bar && r1 < rows && at(r1) == at(r0)) ++r1;
+      const Index m = r1 - r0;
+      vjp(at(r0), ConstMatrixView<Scalar>(x.data() + r0 * d, m, d),
+          ConstMatrixView<Scalar>(a.data() + r0 * d, m, d), f_out ? f_out + r0 * d : nullptr,
+          MatrixView<Scalar>(x_bar.data() + r0 * d, m, d), theta_bar, t_bar ? t_bar + r0 : nullptr);
+      r0 = r1;
+    }
+  }
 
   // Vector-Jacobian products at (t, x) for cotangent a (batch x dim); self-contained (runs its own
   // forward). Writes f(t, x) into f_out if non-null, a^T df/dx into x_bar (overwrites),
@@ -36,14 +68,16 @@ class VectorField : public ode::System<Scalar> {
 
   // Recorded evaluations (ode::System::record_size / rhs_recorded): rhs_recorded computes f and
   // keeps the activations in the record; vjp_recorded is vjp at that (t, x) without re-running
-  // the forward. The default vjp_recorded is vjp (for fields whose record_size is -1).
+  // the forward. The default vjp_recorded is vjp (for fields whose record_size is -1; a
+  // LayerField always records: its record is the root layer's context).
   virtual void vjp_recorded(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> a,
                             const Scalar* /*record*/, MatrixView<Scalar> x_bar, Scalar* theta_bar,
                             Scalar* t_bar) {
     vjp(t, x, a, nullptr, x_bar, theta_bar, t_bar);
   }
 
-  // Jacobian-vector product: f = f(t, x), jv = (df/dx) v.
+  // Jacobian-vector product: f = f(t, x), jv = (df/dx) v. A field without tangent passes (a
+  // LayerField whose layers are not all TangentLayers) throws InvalidArgument.
   virtual void jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
                    MatrixView<Scalar> f, MatrixView<Scalar> jv) = 0;
 

@@ -19,6 +19,26 @@ class System {
   virtual ~System() = default;
   virtual void rhs(Scalar t, ConstMatrixView<Scalar> y, MatrixView<Scalar> dy) = 0;
 
+  // ---- Per-row time ----
+  // dy_r = f(t[r], y_r) for each row r at its own time (t.size() == y.rows()): samples of a batch
+  // at different times, as per-sample stepping and irregularly sampled series need. The default
+  // evaluates each run of consecutive rows sharing a time with rhs() on that block of rows, so it
+  // is correct for any System and costs one rhs() call when every row shares t; a system that
+  // handles per-row times in one pass (a neural field) overrides it.
+  virtual void rhs_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> y,
+                           MatrixView<Scalar> dy) {
+    const Index rows = y.rows(), cols = y.cols();
+    Index r0 = 0;
+    while (r0 < rows) {
+      Index r1 = r0 + 1;
+      while (r1 < rows && t[static_cast<std::size_t>(r1)] == t[static_cast<std::size_t>(r0)]) ++r1;
+      rhs(t[static_cast<std::size_t>(r0)],
+          ConstMatrixView<Scalar>(y.data() + r0 * cols, r1 - r0, cols),
+          MatrixView<Scalar>(dy.data() + r0 * cols, r1 - r0, cols));
+      r0 = r1;
+    }
+  }
+
   // ---- Optional quadrature ----
   // A system may carry Q = quadrature_size() extra components q with dq/dt = g(t, y) that depend
   // on y but never feed back into dy/dt (CVODES calls these quadrature variables, Serban &
