@@ -24,10 +24,10 @@ struct GradOptions {
   std::string method = "direct";
 
   // ---- direct ----
-  // Direct keeps every stage evaluation's activations (the field's record, Layer::record_size)
-  // when one step's records take at most this many bytes, so its backward pass runs each VJP
-  // without re-running the field's forward first (~30 % of a spiral-demo step). Larger records
-  // (image fields) are not kept: the forward is re-run instead. 0 = never keep them.
+  // Direct keeps every stage evaluation's activations (the field's record: its layers' contexts,
+  // Layer::context_size) when one step's records take at most this many bytes, so its backward pass
+  // runs each VJP without re-running the field's forward first (~30 % of a spiral-demo step).
+  // Larger records (image fields) are not kept: the forward is re-run instead. 0 = never keep them.
   std::size_t direct_record_step_bytes = std::size_t(1) << 20;
 
   // ---- adjoint and checkpoint: the backward solve ----
