@@ -13,18 +13,10 @@
 
 #include "neuralode/nn.hpp"
 #include "neuralode/ode/system.hpp"
+#include "nn/layer_calls.hpp"  // cv, mv
 
 namespace neuralode::nn {
 namespace {
-
-template <class S>
-ConstMatrixView<S> cv(const Matrix<S>& m) {
-  return {m.data(), m.rows(), m.cols()};
-}
-template <class S>
-MatrixView<S> mv(Matrix<S>& m) {
-  return {m.data(), m.rows(), m.cols()};
-}
 
 // Five rows: two share a time (a run), the others fall in different pieces of PiecewiseConstant's
 // registered grid (steps of 0.25), each at least 0.1 from a grid point (finite differences of

@@ -10,18 +10,11 @@
 #include <vector>
 
 #include "neuralode/nn.hpp"
+#include "nn/layer_calls.hpp"  // cv, mv
 
 namespace neuralode::nn {
 namespace {
 
-template <class S>
-ConstMatrixView<S> cv(const Matrix<S>& m) {
-  return {m.data(), m.rows(), m.cols()};
-}
-template <class S>
-MatrixView<S> mv(Matrix<S>& m) {
-  return {m.data(), m.rows(), m.cols()};
-}
 // Contexts at Eigen's packet alignment: element-wise functions with a vectorised and a scalar
 // implementation (logistic, exp, ...) peel an unaligned head onto the scalar one, so buffers at
 // different alignments may differ in the last bit; the comparisons below are about state, not
