@@ -172,11 +172,12 @@ void LayerField<Scalar>::vjp_recorded(Scalar t, ConstMatrixView<Scalar> x,
 }
 
 template <class Scalar>
-void LayerField<Scalar>::jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
-                             MatrixView<Scalar> f, MatrixView<Scalar> jv) {
-  auto& tangent = tangent_or_throw("LayerField::jvp");
-  check_x("LayerField::jvp", x, dim_);
-  const ShapeCheck check{"LayerField::jvp", x.rows(), dim_};
+void LayerField<Scalar>::jvp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                  ConstMatrixView<Scalar> v, MatrixView<Scalar> f,
+                                  MatrixView<Scalar> jv) {
+  auto& tangent = tangent_or_throw(where);
+  check_x(where, x, dim_);
+  const ShapeCheck check{where, x.rows(), dim_};
   check("v", v);
   check("f", f);
   check("jv", jv);
@@ -185,13 +186,13 @@ void LayerField<Scalar>::jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixVie
 }
 
 template <class Scalar>
-void LayerField<Scalar>::jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
-                                 ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
-                                 MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar,
-                                 Scalar* theta_bar, Scalar* t_bar) {
-  auto& tangent = tangent_or_throw("LayerField::jvp_vjp");
-  check_x("LayerField::jvp_vjp", x, dim_);
-  const ShapeCheck check{"LayerField::jvp_vjp", x.rows(), dim_};
+void LayerField<Scalar>::jvp_vjp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                                      ConstMatrixView<Scalar> v, ConstMatrixView<Scalar> f_bar,
+                                      ConstMatrixView<Scalar> jv_bar, MatrixView<Scalar> x_bar,
+                                      MatrixView<Scalar> v_bar, Scalar* theta_bar, Scalar* t_bar) {
+  auto& tangent = tangent_or_throw(where);
+  check_x(where, x, dim_);
+  const ShapeCheck check{where, x.rows(), dim_};
   check("v", v);
   check("f_bar", f_bar);
   check("jv_bar", jv_bar);
@@ -200,6 +201,49 @@ void LayerField<Scalar>::jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatri
   Scalar* ctx = context(tctx_, tangent.tangent_context_size(x.rows()));
   tangent.forward_tangent(t, x, v, sized(f_, x.rows(), dim_), sized(jv_, x.rows(), dim_), ctx);
   tangent.backward_tangent(t, x, v, ctx, f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::jvp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+                             MatrixView<Scalar> f, MatrixView<Scalar> jv) {
+  jvp_impl("LayerField::jvp", t, x, v, f, jv);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::jvp_vjp(Scalar t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+                                 ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
+                                 MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar,
+                                 Scalar* theta_bar, Scalar* t_bar) {
+  jvp_vjp_impl("LayerField::jvp_vjp", t, x, v, f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::jvp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                                     ConstMatrixView<Scalar> v, MatrixView<Scalar> f,
+                                     MatrixView<Scalar> jv) {
+  check_t("LayerField::jvp_per_row", t, x.rows());
+  jvp_impl("LayerField::jvp_per_row", collapsed(Time<Scalar>(t), x.rows()), x, v, f, jv);
+}
+
+template <class Scalar>
+void LayerField<Scalar>::jvp_vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                                         ConstMatrixView<Scalar> v, ConstMatrixView<Scalar> f_bar,
+                                         ConstMatrixView<Scalar> jv_bar, MatrixView<Scalar> x_bar,
+                                         MatrixView<Scalar> v_bar, Scalar* theta_bar,
+                                         Scalar* t_bar) {
+  const char* where = "LayerField::jvp_vjp_per_row";
+  check_t(where, t, x.rows());
+  const Time<Scalar> tt(t);
+  const Time<Scalar> shared = collapsed(tt, x.rows());
+  if (shared.per_row() || !t_bar) {
+    jvp_vjp_impl(where, shared, x, v, f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
+    return;
+  }
+  // Every row at one t: the other outputs from the shared-time call, bit for bit as jvp_vjp gives
+  // them; the per-row t_bar from a second, per-row pass (its other outputs discarded).
+  jvp_vjp_impl(where, shared, x, v, f_bar, jv_bar, x_bar, v_bar, theta_bar, nullptr);
+  jvp_vjp_impl(where, tt, x, v, f_bar, jv_bar, sized(xb_, x.rows(), dim_),
+               sized(vb_, x.rows(), dim_), nullptr, t_bar);
 }
 
 template class LayerField<float>;

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "neuralode/nn.hpp"
@@ -201,6 +204,173 @@ TEST(PerRowTime, LayerFieldUniformTimesGiveSharedBitsDouble) {
 }
 TEST(PerRowTime, LayerFieldUniformTimesGiveSharedBitsFloat) {
   check_field<float>();
+}
+
+// The tangent passes with per-row times, through the same time-dependent field (every layer a
+// TangentLayer): uniform times give jvp / jvp_vjp's bits; distinct times give each row as if
+// alone at its t (the rows agree to rounding of the batched products: a few ulps, bounded here by
+// 64 eps relative to the magnitudes, which are O(1)); VectorField's default (run by run through
+// jvp / jvp_vjp) agrees with LayerField's one-call implementation; t_bar per row against central
+// differences.
+template <class S>
+std::unique_ptr<LayerField<S>> tangent_field() {
+  auto net = std::make_unique<Sequential<S>>(std::make_unique<ConcatLinear<S>>(2, 8),
+                                             std::make_unique<Activation<S>>(ActivationFn::tanh, 8),
+                                             std::make_unique<ConcatSquashLinear<S>>(8, 2));
+  auto field = std::make_unique<LayerField<S>>(std::move(net));
+  init_default(*field, 3);
+  return field;
+}
+
+// Forwards the scalar-time calls to a LayerField and keeps VectorField's per-row defaults.
+template <class S>
+class DefaultPerRow final : public VectorField<S> {
+ public:
+  explicit DefaultPerRow(LayerField<S>& f) : f_(f) {}
+  Index dim() const override { return f_.dim(); }
+  Index num_params() const override { return f_.num_params(); }
+  std::span<S> params() override { return f_.params(); }
+  std::span<const S> params() const override { return std::as_const(f_).params(); }
+  std::vector<ParamView> param_views() const override { return f_.param_views(); }
+  void forward(S t, ConstMatrixView<S> x, MatrixView<S> f) override { f_.forward(t, x, f); }
+  void vjp(S t, ConstMatrixView<S> x, ConstMatrixView<S> a, S* f_out, MatrixView<S> x_bar,
+           S* theta_bar, S* t_bar) override {
+    f_.vjp(t, x, a, f_out, x_bar, theta_bar, t_bar);
+  }
+  void jvp(S t, ConstMatrixView<S> x, ConstMatrixView<S> v, MatrixView<S> f,
+           MatrixView<S> jv) override {
+    f_.jvp(t, x, v, f, jv);
+  }
+  void jvp_vjp(S t, ConstMatrixView<S> x, ConstMatrixView<S> v, ConstMatrixView<S> f_bar,
+               ConstMatrixView<S> jv_bar, MatrixView<S> x_bar, MatrixView<S> v_bar, S* theta_bar,
+               S* t_bar) override {
+    f_.jvp_vjp(t, x, v, f_bar, jv_bar, x_bar, v_bar, theta_bar, t_bar);
+  }
+
+ private:
+  LayerField<S>& f_;
+};
+
+template <class S>
+Matrix<S> random_rows(Index rows, Index cols, std::uint64_t seed) {
+  Matrix<S> m(rows, cols);
+  Rng rng(seed);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<S>(rng.uniform(-1, 1));
+  return m;
+}
+
+template <class S>
+double ulps_bound(double reference) {
+  return 64 * static_cast<double>(std::numeric_limits<S>::epsilon()) * (1 + std::abs(reference));
+}
+
+template <class S>
+void expect_close(const Matrix<S>& a, const Matrix<S>& b, const char* what) {
+  ASSERT_EQ(a.rows(), b.rows());
+  for (Index i = 0; i < a.size(); ++i) {
+    const double ref = static_cast<double>(b.data()[i]);
+    EXPECT_NEAR(static_cast<double>(a.data()[i]), ref, ulps_bound<S>(ref))
+        << what << " entry " << i;
+  }
+}
+
+template <class S>
+void check_field_tangent_uniform() {
+  auto field = tangent_field<S>();
+  const Matrix<S> x = random_rows<S>(kB, 2, 4), v = random_rows<S>(kB, 2, 5),
+                  fb = random_rows<S>(kB, 2, 6), jb = random_rows<S>(kB, 2, 7);
+  Matrix<S> f1(kB, 2), f2(kB, 2), j1(kB, 2), j2(kB, 2);
+  const std::vector<S> same(kB, S(0.7));
+  field->jvp(S(0.7), cv(x), cv(v), mv(f1), mv(j1));
+  field->jvp_per_row(same, cv(x), cv(v), mv(f2), mv(j2));
+  EXPECT_EQ(f1, f2);
+  EXPECT_EQ(j1, j2);
+  Matrix<S> xb1(kB, 2), xb2(kB, 2), vb1(kB, 2), vb2(kB, 2);
+  std::vector<S> g1(static_cast<std::size_t>(field->num_params()), S(0)), g2 = g1;
+  S tb1 = 0;
+  std::vector<S> tb2(kB, S(0));
+  field->jvp_vjp(S(0.7), cv(x), cv(v), cv(fb), cv(jb), mv(xb1), mv(vb1), g1.data(), &tb1);
+  field->jvp_vjp_per_row(same, cv(x), cv(v), cv(fb), cv(jb), mv(xb2), mv(vb2), g2.data(),
+                         tb2.data());
+  EXPECT_EQ(xb1, xb2);
+  EXPECT_EQ(vb1, vb2);
+  EXPECT_EQ(g1, g2);
+  double sum = 0;
+  for (S t : tb2) sum += static_cast<double>(t);
+  // The per-row entries are the shared t_bar's summands, added in another order.
+  const double tol = std::is_same_v<S, float> ? 1e-4 : 1e-12;
+  EXPECT_NEAR(sum, static_cast<double>(tb1), tol);
+}
+
+template <class S>
+void check_field_tangent_distinct() {
+  auto field = tangent_field<S>();
+  DefaultPerRow<S> by_runs(*field);
+  const Matrix<S> x = random_rows<S>(kB, 2, 4), v = random_rows<S>(kB, 2, 5),
+                  fb = random_rows<S>(kB, 2, 6), jb = random_rows<S>(kB, 2, 7);
+  std::vector<S> t(kB);
+  for (Index r = 0; r < kB; ++r) t[static_cast<std::size_t>(r)] = static_cast<S>(kTimes[r]);
+  Matrix<S> f(kB, 2), jv(kB, 2), f_runs(kB, 2), jv_runs(kB, 2);
+  field->jvp_per_row(t, cv(x), cv(v), mv(f), mv(jv));
+  by_runs.jvp_per_row(t, cv(x), cv(v), mv(f_runs), mv(jv_runs));
+  expect_close(f, f_runs, "f");
+  expect_close(jv, jv_runs, "jv");
+  Matrix<S> xb(kB, 2), vb(kB, 2), xb_runs(kB, 2), vb_runs(kB, 2);
+  std::vector<S> tb(kB, S(0)), tb_runs(kB, S(0));
+  field->jvp_vjp_per_row(t, cv(x), cv(v), cv(fb), cv(jb), mv(xb), mv(vb), nullptr, tb.data());
+  by_runs.jvp_vjp_per_row(t, cv(x), cv(v), cv(fb), cv(jb), mv(xb_runs), mv(vb_runs), nullptr,
+                          tb_runs.data());
+  expect_close(xb, xb_runs, "x_bar");
+  expect_close(vb, vb_runs, "v_bar");
+  for (Index r = 0; r < kB; ++r) {
+    const auto ri = static_cast<std::size_t>(r);
+    const Matrix<S> xr = x.row(r), vr = v.row(r);
+    Matrix<S> fr(1, 2), jr(1, 2);
+    field->jvp(t[ri], cv(xr), cv(vr), mv(fr), mv(jr));
+    expect_close(Matrix<S>(f.row(r)), fr, "f row alone");
+    expect_close(Matrix<S>(jv.row(r)), jr, "jv row alone");
+    const double ref = static_cast<double>(tb_runs[ri]);
+    EXPECT_NEAR(static_cast<double>(tb[ri]), ref, ulps_bound<S>(ref)) << "t_bar row " << r;
+  }
+}
+
+TEST(PerRowTime, LayerFieldTangentUniformTimesGiveSharedBitsDouble) {
+  check_field_tangent_uniform<double>();
+}
+TEST(PerRowTime, LayerFieldTangentUniformTimesGiveSharedBitsFloat) {
+  check_field_tangent_uniform<float>();
+}
+TEST(PerRowTime, LayerFieldTangentRowsEqualRowsAloneDouble) {
+  check_field_tangent_distinct<double>();
+}
+TEST(PerRowTime, LayerFieldTangentRowsEqualRowsAloneFloat) {
+  check_field_tangent_distinct<float>();
+}
+
+// d/dt_r of <f_bar, f> + <jv_bar, jv> for row r against central differences in double. With
+// h = 1e-6 the truncation error (h^2/6 times a third derivative of order 1) is ~1e-13 and the
+// rounding error ~eps |L| / h ~ 1e-10; 1e-7 leaves a margin of 1000 over both.
+TEST(PerRowTime, LayerFieldTangentTimeGradientMatchesFiniteDifferences) {
+  auto field = tangent_field<double>();
+  const Matrix<double> x = random_rows<double>(kB, 2, 4), v = random_rows<double>(kB, 2, 5),
+                       fb = random_rows<double>(kB, 2, 6), jb = random_rows<double>(kB, 2, 7);
+  std::vector<double> t(kTimes, kTimes + kB), tb(kB, 0.0);
+  Matrix<double> xb(kB, 2), vb(kB, 2), f(kB, 2), jv(kB, 2);
+  field->jvp_vjp_per_row(t, cv(x), cv(v), cv(fb), cv(jb), mv(xb), mv(vb), nullptr, tb.data());
+  const auto objective = [&](const std::vector<double>& times) {
+    field->jvp_per_row(times, cv(x), cv(v), mv(f), mv(jv));
+    return (fb.array() * f.array()).sum() + (jb.array() * jv.array()).sum();
+  };
+  // The time terms matter here (ConcatLinear and ConcatSquashLinear take t), so the check bites.
+  EXPECT_GT(std::abs(tb[0]) + std::abs(tb[kB - 1]), 1e-3);
+  const double h = 1e-6;
+  for (Index r = 0; r < kB; ++r) {
+    std::vector<double> up = t, down = t;
+    up[static_cast<std::size_t>(r)] += h;
+    down[static_cast<std::size_t>(r)] -= h;
+    const double fd = (objective(up) - objective(down)) / (2 * h);
+    EXPECT_NEAR(tb[static_cast<std::size_t>(r)], fd, 1e-7) << "row " << r;
+  }
 }
 
 // System's default rhs_per_row runs rhs on each run of rows sharing a time: any System accepts

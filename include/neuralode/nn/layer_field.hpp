@@ -67,12 +67,26 @@ class LayerField final : public VectorField<Scalar> {
                ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
                MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar, Scalar* theta_bar,
                Scalar* t_bar) override;
+  // Per-row tangent passes: every row at one t gives jvp / jvp_vjp's bits (as vjp_per_row).
+  void jvp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x, ConstMatrixView<Scalar> v,
+                   MatrixView<Scalar> f, MatrixView<Scalar> jv) override;
+  void jvp_vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                       ConstMatrixView<Scalar> v, ConstMatrixView<Scalar> f_bar,
+                       ConstMatrixView<Scalar> jv_bar, MatrixView<Scalar> x_bar,
+                       MatrixView<Scalar> v_bar, Scalar* theta_bar, Scalar* t_bar) override;
 
  private:
   // The shared forward and reverse pass of vjp and vjp_per_row.
   void vjp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
                 ConstMatrixView<Scalar> a, Scalar* f_out, MatrixView<Scalar> x_bar,
                 Scalar* theta_bar, Scalar* t_bar);
+  // The shared bodies of jvp / jvp_per_row and jvp_vjp / jvp_vjp_per_row.
+  void jvp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                ConstMatrixView<Scalar> v, MatrixView<Scalar> f, MatrixView<Scalar> jv);
+  void jvp_vjp_impl(const char* where, Time<Scalar> t, ConstMatrixView<Scalar> x,
+                    ConstMatrixView<Scalar> v, ConstMatrixView<Scalar> f_bar,
+                    ConstMatrixView<Scalar> jv_bar, MatrixView<Scalar> x_bar,
+                    MatrixView<Scalar> v_bar, Scalar* theta_bar, Scalar* t_bar);
   TangentLayer<Scalar>& tangent_or_throw(const char* where) const;
 
   std::unique_ptr<Layer<Scalar>> root_;
@@ -82,7 +96,7 @@ class LayerField final : public VectorField<Scalar> {
   std::vector<Scalar> params_;  // own storage, empty after use_external_params
   Scalar* data_ = nullptr;      // params_.data() or the external storage
   std::vector<ParamView> views_;
-  std::vector<Scalar> f_, jv_, xb_, ctx_, tctx_;  // grow-only
+  std::vector<Scalar> f_, jv_, xb_, vb_, ctx_, tctx_;  // grow-only
 };
 
 extern template class LayerField<float>;

@@ -87,6 +87,52 @@ class VectorField : public ode::System<Scalar> {
                        ConstMatrixView<Scalar> f_bar, ConstMatrixView<Scalar> jv_bar,
                        MatrixView<Scalar> x_bar, MatrixView<Scalar> v_bar, Scalar* theta_bar,
                        Scalar* t_bar) = 0;
+
+  // The tangent passes with per-row times (t.size() == x.rows()), as forward_per_row and
+  // vjp_per_row are to forward and vjp: each row as if evaluated alone at its t; t_bar (if
+  // non-null) has x.rows() entries. The defaults call jvp / jvp_vjp on each run of rows sharing a
+  // time (row by row when t_bar is wanted); LayerField passes the times to its layers in one call.
+  virtual void jvp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                           ConstMatrixView<Scalar> v, MatrixView<Scalar> f, MatrixView<Scalar> jv) {
+    for_each_time_run(t, x.rows(), false, [&](Index r0, Index m) {
+      jvp(t[static_cast<std::size_t>(r0)], rows(x, r0, m), rows(v, r0, m), rows(f, r0, m),
+          rows(jv, r0, m));
+    });
+  }
+  virtual void jvp_vjp_per_row(std::span<const Scalar> t, ConstMatrixView<Scalar> x,
+                               ConstMatrixView<Scalar> v, ConstMatrixView<Scalar> f_bar,
+                               ConstMatrixView<Scalar> jv_bar, MatrixView<Scalar> x_bar,
+                               MatrixView<Scalar> v_bar, Scalar* theta_bar, Scalar* t_bar) {
+    for_each_time_run(t, x.rows(), t_bar != nullptr, [&](Index r0, Index m) {
+      jvp_vjp(t[static_cast<std::size_t>(r0)], rows(x, r0, m), rows(v, r0, m), rows(f_bar, r0, m),
+              rows(jv_bar, r0, m), rows(x_bar, r0, m), rows(v_bar, r0, m), theta_bar,
+              t_bar ? t_bar + r0 : nullptr);
+    });
+  }
+
+ protected:
+  // Rows [r0, r0 + m) of a batch.
+  static ConstMatrixView<Scalar> rows(ConstMatrixView<Scalar> a, Index r0, Index m) {
+    return ConstMatrixView<Scalar>(a.data() + r0 * a.cols(), m, a.cols());
+  }
+  static MatrixView<Scalar> rows(MatrixView<Scalar> a, Index r0, Index m) {
+    return MatrixView<Scalar>(a.data() + r0 * a.cols(), m, a.cols());
+  }
+  // Calls body(r0, m) for each run [r0, r0 + m) of consecutive rows at one time (single rows when
+  // `row_by_row`: each row then has its own t_bar entry).
+  template <class Body>
+  static void for_each_time_run(std::span<const Scalar> t, Index batch, bool row_by_row,
+                                Body&& body) {
+    Index r0 = 0;
+    while (r0 < batch) {
+      Index r1 = r0 + 1;
+      while (!row_by_row && r1 < batch &&
+             t[static_cast<std::size_t>(r1)] == t[static_cast<std::size_t>(r0)])
+        ++r1;
+      body(r0, r1 - r0);
+      r0 = r1;
+    }
+  }
 };
 
 }  // namespace neuralode::nn
