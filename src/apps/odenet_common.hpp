@@ -35,15 +35,6 @@ inline models::ImageClassifierOptions classifier_options(const OdeNetOptions& o,
           .grad = o.grad};
 }
 
-// True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or Inf, and one NaN
-// makes the sum NaN. One pass over the parameters, negligible beside a training iteration.
-template <class Scalar>
-inline bool all_finite(std::span<const Scalar> v) {
-  Scalar acc = 0;
-  for (Scalar x : v) acc += x * Scalar(0);
-  return acc == Scalar(0);
-}
-
 // The data directory, with a message for the default data set when it is not installed.
 inline fs::path existing_data_dir(const OdeNetOptions& o, const char* where) {
   const fs::path dir = o.data_dir();

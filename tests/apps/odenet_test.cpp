@@ -185,5 +185,24 @@ TEST(OdeNetBench, TimesIterationsOnTheGivenData) {
   EXPECT_EQ(r.data, dataset().string());
 }
 
+// The benchmark takes the trainer's own step, so a diverging run stops with the trainer's finite
+// checks instead of timing NaN arithmetic. ResNet (no solve to fail first) with an SGD rate of
+// 1e37: after one step the float parameters are ~1e35 and the next forward overflows.
+TEST(BenchOdeNet, StopsWhenTrainingDiverges) {
+  OdeNetBenchOptions b;
+  b.run = tiny_run("resnet", "bench-diverges");
+  b.run.lr = 1e37;
+  b.iters = 3;
+  b.warmup = 0;
+  try {
+    bench_odenet(b);
+    ADD_FAILURE() << "bench_odenet did not stop";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("training diverged: "), std::string::npos) << m;
+    EXPECT_NE(m.find("the timing would be of NaN arithmetic: lower --lr"), std::string::npos) << m;
+  }
+}
+
 }  // namespace
 }  // namespace neuralode::apps

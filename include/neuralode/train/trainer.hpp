@@ -108,17 +108,44 @@ struct TrainerStats {
   double nfe_forward = 0, nfe_backward = 0;  // sums over this call's steps
 };
 
+// True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or Inf, and one NaN
+// makes the sum NaN. One pass, negligible beside a training step.
+template <class T>
+bool all_finite(std::span<const T> v) {
+  T acc = 0;
+  for (const T x : v) acc += x * T(0);
+  return acc == T(0);
+}
+
 template <class Scalar, class Batch>
 class Trainer {
  public:
   // The model, optimizer and stream must outlive the trainer.
   Trainer(TrainerOptions options, models::Model<Scalar, Batch>& model, Optimizer<Scalar>& optimizer,
           std::ostream& log)
-      : options_(std::move(options)), model_(model), optimizer_(optimizer), log_(log) {}
+      : options_(std::move(options)),
+        model_(model),
+        optimizer_(optimizer),
+        log_(log),
+        grad_(static_cast<std::size_t>(model.num_params())) {}
 
   // Sums the gradient over the processes of a data-parallel run, in place, before it is checked
   // and applied; every process then takes the same step. Identity by default.
   std::function<void(std::span<Scalar> grad)> all_reduce;
+
+  // One optimizer step on `batch`, as run() takes each: the loss and gradient into `loss`,
+  // all_reduce, the update. Returns what became non-finite, checked before anything is applied
+  // (a non-finite loss or gradient never reaches the parameters), or nothing. Errors of the
+  // model's solves propagate. A benchmark that times training iterations calls this directly.
+  std::optional<Divergence> step(const Batch& batch, models::BatchLoss& loss) {
+    loss = model_.loss_and_gradient(batch, grad_);
+    if (!std::isfinite(loss.loss)) return Divergence::loss;
+    if (all_reduce) all_reduce(grad_);
+    if (!all_finite<Scalar>(grad_)) return Divergence::gradient;
+    optimizer_.step(model_.params(), grad_);
+    if (!all_finite<Scalar>(model_.params())) return Divergence::parameters;
+    return std::nullopt;
+  }
 
   // The iteration of the last checkpoint written by this trainer or resumed from; -1 when none.
   std::int64_t last_checkpoint() const { return last_checkpoint_; }
@@ -140,7 +167,6 @@ class Trainer {
     // From here on SIGINT/SIGTERM finish the current step, write a checkpoint and stop.
     const StopSignal stop;
     program.start();
-    grad_.resize(static_cast<std::size_t>(model_.num_params()));
     Batch batch;
     TrainerStats stats;
     stats.last_iteration = start_iteration;
@@ -150,18 +176,15 @@ class Trainer {
       const auto t0 = Clock::now();
       program.next_batch(it, batch);
       models::BatchLoss loss;
+      std::optional<Divergence> diverged;
       try {
-        loss = model_.loss_and_gradient(batch, grad_);
+        diverged = step(batch, loss);
       } catch (const SolveError& e) {
         program.step_failed(it, e);
       } catch (const InvalidArgument& e) {
         program.step_failed(it, e);
       }
-      if (!std::isfinite(loss.loss)) program.diverged(it, Divergence::loss, loss);
-      if (all_reduce) all_reduce(grad_);
-      if (!all_finite(grad_)) program.diverged(it, Divergence::gradient, loss);
-      optimizer_.step(model_.params(), grad_);
-      if (!all_finite<Scalar>(model_.params())) program.diverged(it, Divergence::parameters, loss);
+      if (diverged) program.diverged(it, *diverged, loss);
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       if (it - start_iteration > options_.warmup) {
         stats.timed_seconds += seconds;
@@ -187,18 +210,6 @@ class Trainer {
   }
 
  private:
-  // True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or Inf, and one NaN
-  // makes the sum NaN. One pass, negligible beside a training step.
-  template <class T>
-  static bool all_finite(std::span<const T> v) {
-    T acc = 0;
-    for (const T x : v) acc += x * T(0);
-    return acc == T(0);
-  }
-  static bool all_finite(const std::vector<Scalar>& v) {
-    return all_finite<Scalar>(std::span<const Scalar>(v));
-  }
-
   void report_and_save(TrainingProgram<Scalar, Batch>& program, MetricsLog& metrics,
                        std::int64_t it) {
     MetricsRecord record;
