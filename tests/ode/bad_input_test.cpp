@@ -380,7 +380,26 @@ TEST(OdeintBadInput, RefusesOutOfRangeControllerSettings) {
   opt = {};
   opt.controller = static_cast<Controller>(7);
   expect_error<InvalidArgument>([&] { solve_with(opt); }, {"controller = 7"});
-  expect_error<InvalidArgument>([] { parse_controller("p"); }, {"'p'", "accepted: i, pi"});
+  expect_error<InvalidArgument>([] { parse_controller("p"); }, {"'p'", "accepted: i, pi, pid"});
+  EXPECT_EQ(parse_controller("pid"), Controller::pid);
+  EXPECT_EQ(to_string(Controller::pid), "pid");
+  // The PID coefficients: finite, and an integral term (icoeff > 0) for the step to follow the
+  // error; checked whatever the controller, so a bad value never waits for a switch to pid.
+  const double inf = std::numeric_limits<double>::infinity();
+  opt = {};
+  opt.controller = Controller::pid;
+  opt.pcoeff = inf;
+  expect_error<InvalidArgument>([&] { solve_with(opt); }, {"pcoeff = inf is not finite"});
+  opt.pcoeff = 0;
+  opt.dcoeff = -inf;
+  expect_error<InvalidArgument>([&] { solve_with(opt); }, {"dcoeff = -inf is not finite"});
+  opt.dcoeff = 0;
+  opt.icoeff = inf;
+  expect_error<InvalidArgument>([&] { solve_with(opt); }, {"icoeff = inf is not finite"});
+  opt = {};
+  opt.icoeff = 0;
+  expect_error<InvalidArgument>([&] { solve_with(opt); },
+                                {"icoeff = 0 is out of range", "accepted: a finite number > 0"});
   expect_error<InvalidArgument>([] { solve_with({.rtol = -1e-6}); },
                                 {"rtol = -1e-06 is out of range"});
   expect_error<InvalidArgument>([] { solve_with({.atol = 0}); }, {"atol = 0 is out of range"});
