@@ -7,6 +7,7 @@
 // dL/dy(t_i) a gradient method takes have the same shape.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "neuralode/types.hpp"
@@ -42,6 +43,10 @@ template <class Scalar>
 struct SeriesBatch {
   IrregularBatch<Scalar> observed;
   IrregularBatch<Scalar> predict;
+  // Seed of the model's random draws for this batch (the reparameterised posterior samples), set
+  // by the data source from the run's seed and the iteration, so that a resumed run draws the same
+  // noise as an uninterrupted one.
+  std::uint64_t noise_seed = 0;
 };
 
 }  // namespace neuralode::train
